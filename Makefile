@@ -1,0 +1,76 @@
+# keel.platform — every entry point a developer or CI needs.
+#   make demo        converge the hardening role on a local Debian 12 container
+#   make test        the whole suite: lint, sanity, unit, Molecule
+#   make test-fast   everything but Molecule
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Molecule and ansible-lint write their caches here, not in $HOME.
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+# Plain logs: CI output is read as text.
+export NO_COLOR := 1
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+export KEEL_DEBIAN_MIRROR ?= $(shell scripts/testbed.sh mirror)
+export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror)
+
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit molecule \
+	$(addprefix molecule-,$(SCENARIOS)) bench-hardening constraints clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+venv:
+	@scripts/venv.sh
+	@mkdir -p .collections/ansible_collections/keel
+	@ln -sfn ../../.. .collections/ansible_collections/keel/platform
+
+testbed:
+	@scripts/testbed.sh all
+
+demo: venv testbed
+	@scripts/demo.sh
+
+test: test-fast molecule
+
+test-fast: lint sanity unit
+
+lint: yamllint ansible-lint ruff
+
+yamllint: venv
+	yamllint --strict .
+
+ansible-lint: venv
+	ansible-lint --offline --profile production
+
+ruff: venv
+	ruff check .
+	ruff format --check .
+
+sanity: venv
+	scripts/testbed.sh tools
+	scripts/sanity.sh
+
+unit: venv
+	pytest tests/unit
+
+molecule: $(addprefix molecule-,$(SCENARIOS))
+
+$(addprefix molecule-,$(SCENARIOS)): molecule-%: venv testbed
+	molecule test --scenario-name $*
+
+bench-hardening: venv testbed
+	$(BIN)/python bench/hardening/run.py
+
+constraints: venv
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt
+
+clean:
+	rm -rf build .cache .collections
