@@ -22,7 +22,7 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit molecule \
-	$(addprefix molecule-,$(SCENARIOS)) bench-hardening constraints clean
+	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -65,6 +65,9 @@ molecule: $(addprefix molecule-,$(SCENARIOS))
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: venv testbed
 	molecule test --scenario-name $*
+
+docs: venv
+	$(BIN)/python scripts/role_docs.py
 
 bench-hardening: venv testbed
 	$(BIN)/python bench/hardening/run.py

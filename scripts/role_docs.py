@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render each role's variable reference from meta/argument_specs.yml into its README.
 
 The table sits between two markers in roles/<role>/README.md; everything else
@@ -84,7 +83,7 @@ def main() -> int:
             if not args.check:
                 readme.write_text(wanted)
     if args.check and stale:
-        print("stale role READMEs (run scripts/role_docs.py):", *map(str, stale), sep="\n  ")
+        print("stale role READMEs (run make docs):", *map(str, stale), sep="\n  ")
         return 1
     return 0
 

@@ -6,7 +6,8 @@
 #   scripts/testbed.sh engine     engine only
 #   scripts/testbed.sh tools      host programs the linters call (shellcheck)
 #   scripts/testbed.sh mirror     print the Debian mirror URI (used by tests)
-#   scripts/testbed.sh run NAME [IMAGE]   start a systemd test container
+#   scripts/testbed.sh run NAME [IMAGE [DOCKER-RUN-ARGS...]]
+#                                 start a systemd test container
 #
 # A second run rebuilds nothing: images carry a label with the hash of their
 # recipe and are rebuilt only when the recipe changes.
@@ -137,8 +138,9 @@ build_image() {
 # the same flags.
 run_container() {
     local name=$1 image=${2:-$KEEL_IMAGE_PREFIX:12} state i
+    shift 2 || shift $#
     docker rm -f "$name" >/dev/null 2>&1 || true
-    docker run -d --name "$name" --hostname "$name" \
+    docker run -d --name "$name" --hostname "$name" "$@" \
         --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns=host \
         --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
         -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
@@ -172,7 +174,7 @@ main() {
     images) ensure_engine && build_images ;;
     all) ensure_tools && ensure_engine && build_images ;;
     *)
-        log "usage: $0 [all|tools|engine|images|mirror|security-mirror|run NAME [IMAGE]]"
+        log "usage: $0 [all|tools|engine|images|mirror|security-mirror|run NAME [IMAGE [ARGS...]]]"
         return 2
         ;;
     esac

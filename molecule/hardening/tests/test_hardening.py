@@ -13,7 +13,7 @@ def sshd_effective(host) -> dict[str, str]:
     """sshd's effective settings; keywords it prints once per value are joined with spaces."""
     out = host.check_output("sshd -T -C user=%s,host=client,addr=127.0.0.1", TEST_USER)
     config: dict[str, str] = {}
-    for key, _, value in (line.partition(" ") for line in out.splitlines()):
+    for key, _sep, value in (line.partition(" ") for line in out.splitlines()):
         config[key] = f"{config[key]} {value}" if key in config else value
     return config
 
