@@ -28,10 +28,7 @@ def test_bundled_collection_matches_pin(pin):
 
 
 def test_controller_requirements_are_pinned():
-    lines = [
-        line.split("#")[0].strip()
-        for line in (ROOT / "requirements" / "controller.txt").read_text().splitlines()
-    ]
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements" / "controller.txt").read_text().splitlines()]
     requirements = [line for line in lines if line and not line.startswith("-")]
     assert requirements
     assert all("==" in line for line in requirements), requirements

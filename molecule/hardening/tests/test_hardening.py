@@ -214,3 +214,21 @@ def test_chrony_configured_and_not_failed(host):
     assert "server 127.0.0.1 iburst" in host.file("/etc/chrony/chrony.conf").content_string
     state = host.check_output("systemctl show --property=ActiveState --value chrony")
     assert state in {"active", "inactive"}
+
+
+def test_fail2ban_watches_sshd(host):
+    assert host.service("fail2ban").is_running
+    status = host.check_output("fail2ban-client status sshd")
+    assert "Currently banned" in status
+    assert "banaction = nftables-multiport" in host.file("/etc/fail2ban/jail.local").content_string
+
+
+def test_malware_scans_are_scheduled_not_run_in_the_play(host):
+    assert host.service("keel-rkhunter.timer").is_enabled
+    assert host.service("keel-rkhunter.timer").is_running
+    assert 'APT_AUTOGEN="true"' in host.file("/etc/default/rkhunter").content_string
+
+
+def test_idle_shells_time_out(host):
+    out = host.check_output("bash -lic 'echo $TMOUT' 2>/dev/null")
+    assert out.strip().splitlines()[-1] == "900"

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.keel.platform.plugins.filter.ip_in_networks import FilterModule, ip_in_networks
 
 
