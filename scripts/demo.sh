@@ -49,7 +49,7 @@ after_index=$(lynis_index)
 after_ssh=$(ssh_audit /tmp/keel-demo-ssh-audit-after.txt)
 
 say "Result"
-printf '%-24s %8s %8s\n' "" before after
-printf '%-24s %8s %8s\n' "Lynis hardening index" "$before_index" "$after_index"
-printf '%-24s %8s %8s\n' "ssh-audit" "$before_ssh" "$after_ssh"
+printf '%-24s %-26s %s\n' "" before after
+printf '%-24s %-26s %s\n' "Lynis hardening index" "$before_index" "$after_index"
+printf '%-24s %-26s %s\n' "ssh-audit" "$before_ssh" "$after_ssh"
 printf 'First converge took %ss.\n' "$converge_seconds"

@@ -17,11 +17,13 @@ description:
     written; if any check fails, no file is changed. Files are replaced atomically.
   - Parent directories of written files are created (root, mode 0755) when missing.
 author:
-  - Keel platform team
+  - Keel platform team (@keel-platform)
 attributes:
   check_mode:
+    description: Reports every file that would change, and how, without writing.
     support: full
   diff_mode:
+    description: Returns the content diff of each changed file and the attribute changes.
     support: full
 options:
   files:

@@ -151,7 +151,7 @@ def test_audit_rules_installed(host):
     assert merged.rc == 0
 
 
-@pytest.mark.parametrize("unit", ["auditd", "acct"])
+@pytest.mark.parametrize("unit", ["auditd", "acct", "usbguard"])
 def test_host_kernel_services_are_skipped_not_failed_in_containers(host, unit):
     # In a container these cannot reach the kernel; systemd must skip them, not fail them.
     assert host.service(unit).is_enabled
@@ -232,3 +232,11 @@ def test_malware_scans_are_scheduled_not_run_in_the_play(host):
 def test_idle_shells_time_out(host):
     out = host.check_output("bash -lic 'echo $TMOUT' 2>/dev/null")
     assert out.strip().splitlines()[-1] == "900"
+
+
+def test_usbguard_blocks_devices_outside_its_policy(host):
+    config = host.file("/etc/usbguard/usbguard-daemon.conf").content_string.splitlines()
+    for line in ("ImplicitPolicyTarget=block", "PresentDevicePolicy=apply-policy", "InsertedDevicePolicy=apply-policy"):
+        assert line in config
+    rules = host.file("/etc/usbguard/rules.conf")
+    assert (rules.user, rules.mode) == ("root", 0o600)

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Allow the USB devices present now, once: only when USBGuard has no policy
+# yet, so a console keyboard keeps working when unknown devices are blocked.
+rules=/etc/usbguard/rules.conf
+if [ -s "$rules" ]; then
+    echo "policy=kept"
+    exit 0
+fi
+umask 077
+{
+    echo "# Devices present when keel.platform.hardening set USBGuard up."
+    usbguard generate-policy
+} >"$rules.keel-new" && mv "$rules.keel-new" "$rules"
+echo "policy=generated"
