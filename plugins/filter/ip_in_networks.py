@@ -38,34 +38,14 @@ _value:
   type: bool
 """
 
-import ipaddress
-
-from ansible.errors import AnsibleFilterError
-
-
-def _address(value):
-    try:
-        address = ipaddress.ip_address(str(value).strip())
-    except ValueError as exc:
-        raise AnsibleFilterError(f"ip_in_networks: {value!r} is not an IP address") from exc
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def _network(value):
-    try:
-        return ipaddress.ip_network(str(value).strip(), strict=False)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"ip_in_networks: {value!r} is not a network in CIDR notation") from exc
+from ansible_collections.keel.platform.plugins.plugin_utils.networks import parse_address, parse_network_list
 
 
 def ip_in_networks(address, networks):
     """Return True when address lies in any of networks."""
-    if isinstance(networks, (str, bytes)):
-        raise AnsibleFilterError("ip_in_networks: networks must be a list of CIDR strings, not a single string")
-    parsed = _address(address)
-    return any(parsed.version == net.version and parsed in net for net in map(_network, networks))
+    parsed = parse_address(address, "ip_in_networks")
+    networks = parse_network_list(networks, "ip_in_networks")
+    return any(parsed.version == net.version and parsed in net for net in networks)
 
 
 class FilterModule:
