@@ -2,6 +2,7 @@
 #   make demo        converge the hardening role on a local Debian 12 container
 #   make test        the whole suite: lint, sanity, unit, Molecule
 #   make test-fast   everything but Molecule
+#   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -19,9 +20,10 @@ export ANSIBLE_NOCOLOR := 1
 export KEEL_DEBIAN_MIRROR ?= $(shell scripts/testbed.sh mirror)
 export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror)
 
+BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit molecule \
+.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint ruff sanity unit molecule \
 	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening constraints clean
 
 help:
@@ -41,6 +43,13 @@ demo: venv testbed
 test: test-fast molecule
 
 test-fast: lint sanity unit
+
+# The scenarios of the roles (and plugins they use) changed since BASE; a
+# change to what every scenario shares runs them all.
+test-changed: lint unit
+	@scenarios="$$($(BIN)/python scripts/changed_scenarios.py --base $(BASE))"; \
+	echo "scenarios touched since $(BASE): $${scenarios:-none}"; \
+	for scenario in $$scenarios; do $(MAKE) --no-print-directory molecule-$$scenario || exit 1; done
 
 lint: yamllint ansible-lint ruff
 
