@@ -2,6 +2,7 @@
 #   make demo        converge the hardening role on a local Debian 12 container
 #   make test        the whole suite: lint, sanity, unit, Molecule
 #   make test-fast   everything but Molecule
+#   make ee          write the execution environment's build context to build/ee
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,8 +24,8 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint ruff sanity unit molecule \
-	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening constraints clean
+.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit molecule \
+	$(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -51,13 +52,16 @@ test-changed: lint unit
 	echo "scenarios touched since $(BASE): $${scenarios:-none}"; \
 	for scenario in $$scenarios; do $(MAKE) --no-print-directory molecule-$$scenario || exit 1; done
 
-lint: yamllint ansible-lint ruff
+lint: yamllint ansible-lint ruff actionlint
 
 yamllint: venv
 	yamllint --strict .
 
 ansible-lint: venv
 	ansible-lint --offline --profile production
+
+actionlint: venv
+	actionlint
 
 ruff: venv
 	ruff check .
@@ -74,6 +78,12 @@ molecule: $(addprefix molecule-,$(SCENARIOS))
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: venv testbed
 	molecule test --scenario-name $*
+
+# The execution environment's build context, from a fresh build of the collection.
+ee: venv
+	rm -rf build/ee build/ee-collection
+	ansible-galaxy collection build --output-path build/ee-collection . >/dev/null
+	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
 
 docs: venv
 	$(BIN)/python scripts/role_docs.py

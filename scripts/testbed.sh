@@ -67,8 +67,11 @@ ensure_engine() {
 
 # The first URI of the machine's apt sources whose suites are the main archive
 # (not -security, not -updates). Never hard-code a mirror host.
+# KEEL_DEBIAN_MIRROR / KEEL_DEBIAN_SECURITY_MIRROR override what the machine's
+# apt sources say (a CI runner that is not Debian).
 debian_mirror() {
-    local uri
+    local uri=${KEEL_DEBIAN_MIRROR:-}
+    [ -n "$uri" ] && { printf '%s\n' "$uri"; return 0; }
     uri=$(awk '
         /^URIs:/ { uris = $2 }
         /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-/) { print uris; exit } }
@@ -84,7 +87,8 @@ debian_mirror() {
 }
 
 debian_security_mirror() {
-    local uri
+    local uri=${KEEL_DEBIAN_SECURITY_MIRROR:-}
+    [ -n "$uri" ] && { printf '%s\n' "$uri"; return 0; }
     uri=$(awk '
         /^URIs:/ { uris = $2 }
         /^Suites:/ { for (i = 2; i <= NF; i++) if ($i ~ /-security$/) { print uris; exit } }
