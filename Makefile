@@ -1,6 +1,6 @@
 # keel.platform — every entry point a developer or CI needs.
 #   make demo        converge the hardening role on a local Debian 12 container
-#   make test        the whole suite: lint, sanity, unit, Molecule
+#   make test        the whole suite: lint, sanity, unit, integration, Molecule
 #   make test-fast   everything but Molecule
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -21,8 +21,8 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit molecule \
-	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening constraints clean
+.PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit integration molecule \
+	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening bench-inventory constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -38,7 +38,7 @@ testbed:
 demo: venv testbed
 	@scripts/demo.sh
 
-test: test-fast molecule
+test: test-fast integration molecule
 
 test-fast: lint sanity unit
 
@@ -61,6 +61,10 @@ sanity: venv
 unit: venv
 	pytest tests/unit
 
+# ansible-inventory against moto_server on 127.0.0.1 (about a minute).
+integration: venv
+	pytest tests/integration
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: venv testbed
@@ -71,6 +75,9 @@ docs: venv
 
 bench-hardening: venv testbed
 	$(BIN)/python bench/hardening/run.py
+
+bench-inventory: venv
+	$(BIN)/python bench/inventory/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt

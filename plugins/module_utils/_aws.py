@@ -40,7 +40,7 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     )
 )
-ACCESS_DENIED_CODES = frozenset(("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure"))
+ACCESS_DENIED_CODES = frozenset(("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"))
 OPT_IN_CODES = frozenset(("OptInRequired",))
 
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?P<name>[\w+=,.@/-]+)$")
@@ -86,6 +86,8 @@ def describe_error(error, operation, endpoint_url=None):
     code = error_code(error)
     if code in ACCESS_DENIED_CODES:
         hint = f"the credentials in use are not allowed to call {operation}; grant it in IAM"
+    elif code == "AuthFailure":
+        hint = "the credentials were not accepted here: wrong or expired keys, or a region not enabled for the account"
     elif code in OPT_IN_CODES:
         hint = "the region is not enabled (opted in) for this account"
     elif code in THROTTLING_CODES:

@@ -161,9 +161,11 @@ class FleetFetcher:
             ec2, "describe_instances", retries=self.retries, page_size=DESCRIBE_PAGE_SIZE, Filters=filters
         ):
             for reservation in page.get("Reservations", ()):
-                meta = {"OwnerId": reservation.get("OwnerId"), "ReservationId": reservation.get("ReservationId")}
-                if reservation.get("RequesterId"):
-                    meta["RequesterId"] = reservation["RequesterId"]
+                meta = {
+                    "OwnerId": reservation.get("OwnerId"),
+                    "RequesterId": reservation.get("RequesterId", ""),
+                    "ReservationId": reservation.get("ReservationId"),
+                }
                 for instance in reservation.get("Instances", ()):
                     instance.update(meta)
                     instances.append(instance)
