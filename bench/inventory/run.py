@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ REGIONS = [
     "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1",
     "ap-southeast-2",
 ]  # fmt: skip
+PLUGINS = ["aws_ec2", "aws_fleet", "aws_fleet full"]
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 KEYED_GROUPS = [
     {"key": "tags.team", "prefix": "team"},
@@ -68,7 +70,10 @@ def configs(regions, endpoint, cache_dir):
     }
     fleet = {**shared, "plugin": "keel.platform.aws_fleet", "default_groups": False, "host_group": "aws_ec2"}
     return {
-        "aws_ec2": ({**shared, "plugin": "amazon.aws.aws_ec2", "cache_connection": str(cache_dir / "aws_ec2")}, "aws_ec2"),
+        "aws_ec2": (
+            {**shared, "plugin": "amazon.aws.aws_ec2", "cache_connection": str(cache_dir / "aws_ec2")},
+            "aws_ec2",
+        ),
         "aws_fleet": ({**fleet, "cache_connection": str(cache_dir / "fleet")}, "aws_fleet"),
         "aws_fleet full": ({**fleet, "hostvars": "full", "cache_connection": str(cache_dir / "full")}, "aws_fleet"),
     }
@@ -96,10 +101,15 @@ def counts(path):
     return len(data["_meta"]["hostvars"]), len(groups)
 
 
-def run(args):
-    workdir = Path(tempfile.mkdtemp(prefix="keel-bench-inventory-"))
-    env = {**os.environ, **CREDENTIALS, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_HOME": str(workdir / "home"),
-           "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_NOCOLOR": "1"}  # fmt: skip
+def run(args, workdir):
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_HOME": str(workdir / "home"),
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "ANSIBLE_NOCOLOR": "1",
+    }
     os.environ.update(CREDENTIALS)
     regions = REGIONS[: args.regions]
     bin_dir = Path(sys.executable).parent
@@ -116,7 +126,7 @@ def run(args):
                 phases.append((f"+{args.latency:g}s/call", args.latency))
             for phase, latency in phases:
                 for name, (config, suffix) in configs(regions, proxy.url, workdir / phase.replace("/", "_")).items():
-                    if latency and name == "aws_fleet full":
+                    if name not in args.plugins or (latency and name == "aws_fleet full"):
                         continue
                     path = workdir / f"{name.replace(' ', '_')}.{suffix}.yml"
                     path.write_text(yaml.safe_dump(config))
@@ -156,32 +166,50 @@ def ratios(rows):
         floor = _wall(rows, phase, "boto3 floor", "cold")
         for plugin in ("aws_fleet", "aws_fleet full"):
             cold, warm = _wall(rows, phase, plugin, "cold"), _wall(rows, phase, plugin, "warm")
-            if cold is None:
+            if None in (cold, warm, ec2_cold, ec2_warm):
                 continue
             result[f"{phase}: {plugin}"] = {
                 "aws_ec2_cold_over_cold": round(ec2_cold / cold, 2),
                 "aws_ec2_warm_over_warm": round(ec2_warm / warm, 2),
                 "cold_over_floor": round(cold / floor, 2),
             }
-        result[f"{phase}: aws_ec2 cold over floor"] = round(ec2_cold / floor, 2)
+        if ec2_cold is not None:
+            result[f"{phase}: aws_ec2 cold over floor"] = round(ec2_cold / floor, 2)
     return result
 
 
 def _row(row):
     groups = "" if row["groups"] is None else row["groups"]
-    return (f"{row['phase']:<12} {row['plugin']:<15} {row['run']:<5} {row['wall_s']:>8.2f} s {row['peak_rss_mib']:>8.1f} MiB "
-            f"{row['hosts']:>6} hosts {groups!s:>5} groups {row['api_calls']:>5} calls{'' if row['ok'] else '  FAILED'}")  # fmt: skip
+    failed = "" if row["ok"] else "  FAILED"
+    return (
+        f"{row['phase']:<12} {row['plugin']:<15} {row['run']:<5} {row['wall_s']:>8.2f} s "
+        f"{row['peak_rss_mib']:>8.1f} MiB {row['hosts']:>6} hosts {groups!s:>5} groups "
+        f"{row['api_calls']:>5} calls{failed}"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5000, help="instances seeded (terminated included)")
     parser.add_argument("--regions", type=int, default=16, help="how many regions (at most 16)")
-    parser.add_argument("--latency", type=float, default=0.5, help="seconds added to every call in a second phase (0: none)")
-    parser.add_argument("--workers", type=int, default=8, help="threads of the boto3 floor (aws_fleet's max_workers default)")
+    parser.add_argument(
+        "--latency", type=float, default=0.5, help="seconds added to every call in a second phase (0: none)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=8, help="threads of the boto3 floor (aws_fleet's max_workers default)"
+    )
+    parser.add_argument("--plugins", nargs="+", default=PLUGINS, choices=PLUGINS, help="which inventories to time")
     parser.add_argument("--output", type=Path, default=ROOT / "build/bench/inventory/results.json")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (configs, caches, moto log)")
     args = parser.parse_args()
-    results = run(args)
+    workdir = Path(tempfile.mkdtemp(prefix="keel-bench-inventory-"))
+    try:
+        results = run(args, workdir)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(results["ratios"], indent=1))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1))

@@ -118,8 +118,8 @@ options:
       - V(compact) sets C(instance_id), C(instance_type), C(image_id), C(architecture),
         C(private_ip_address), C(private_dns_name), C(public_ip_address), C(public_dns_name),
         C(vpc_id), C(subnet_id), C(key_name), C(launch_time), C(placement) (C(availability_zone),
-        C(region)), C(state) (C(name), C(code)), C(security_groups), C(tags), C(owner_id),
-        C(account_id) and C(account_alias) (fields EC2 does not return are left out).
+        C(region)), C(state) (C(name), C(code)), C(security_groups), C(tags), C(account_id) and
+        C(account_alias). Fields EC2 does not return, or returns empty, are left out.
       - V(full) sets every field of the C(DescribeInstances) record, snake_cased as aws_ec2 does,
         plus C(ec2_tags), C(tags), C(placement.region), C(account_id) and C(account_alias).
     type: str
@@ -212,7 +212,6 @@ keyed_groups:
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
     CostPolicyError,
     load_policy,
@@ -225,12 +224,13 @@ from ansible_collections.keel.platform.plugins.plugin_utils._fleet_build import 
     InventoryBuilder,
     summary_messages,
 )
-from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import FleetFetcher
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_hosts import validate_hostnames
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_inventory import (
+    LazySession,
     cache_key,
+    caller_identity,
     load_into,
-    parse_accounts,
+    plain_data,
 )
 
 CACHE_FORMAT = 1
@@ -245,72 +245,48 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
-        if not _aws.HAS_BOTO3:
-            raise AnsibleError("the keel.platform.aws_fleet inventory needs boto3 and botocore on the controller")
-        options = {name: self.get_option(name) for name in self._options}
+        options = plain_data({name: self.get_option(name) for name in self._options})
         validate_hostnames(options["hostnames"])
-        session = self._session(options)
-        key = cache_key(self.NAME, path, options, session, CACHE_FORMAT)
-        use_cache = options["cache"] and cache
+        # Settings are checked (policy file, keyed groups) before the cache or AWS is touched.
+        builder = InventoryBuilder(
+            self._settings(options), self.templar, self._sanitize_group_name, self._template_hostname
+        )
+        session = LazySession(options)
+        key = cache_key(self.NAME, path, options, caller_identity(options, session), CACHE_FORMAT)
         built = None
-        if use_cache:
+        if options["cache"] and cache:
             try:
                 built = self._cache[key]
             except KeyError:
                 built = None
         if built is None:
-            built = self._build(options, session)
+            built = self._build(options, session.get(), builder)
             if options["cache"]:
                 self._cache[key] = built
         for message in built["warnings"]:
             self.display.warning(message)
         load_into(self.inventory, built)
 
-    def _session(self, options):
+    def _build(self, options, session, builder):
+        # boto3 takes a third of a second to import: a warm cache hit never loads it.
+        from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import fetch_fleet
+
+        plan = _fleet_filters.plan(options["filters"], options["include_filters"], options["exclude_filters"])
         try:
-            return _aws.session(
-                options["profile"],
-                options["access_key"],
-                options["secret_key"],
-                options["session_token"],
-                options["region"],
-            )
-        except Exception as error:  # botocore raises ProfileNotFound and friends, all BotoCoreError
-            raise AnsibleError(f"aws_fleet: cannot set up AWS credentials: {error}") from error
-
-    def _build(self, options, session):
-        config = _aws.client_config(
-            options["max_attempts"],
-            options["retry_mode"],
-            options["connect_timeout"],
-            options["read_timeout"],
-            max_pool_connections=max(10, options["max_workers"]),
-        )
-
-        def connect(service, region, credentials):
-            return _aws.client(session, service, region, options["endpoint_url"], config, credentials)
-
-        try:
-            accounts = parse_accounts(options, connect, options["region"])
+            fetched = fetch_fleet(options, session, plan)
         except ValueError as error:
             raise AnsibleError(f"aws_fleet: {error}") from None
-        plan = _fleet_filters.plan(options["filters"], options["include_filters"], options["exclude_filters"])
-        fetcher = FleetFetcher(
-            connect, plan, options["max_workers"], options["throttle_retries"], options["endpoint_url"]
-        )
-        fetched = fetcher.fetch(accounts, options["regions"], options["region"])
         warnings = [f"aws_fleet: skipped {error.where}: {error.message}" for error in fetched.errors]
         if fetched.errors and options["strict"]:
             raise AnsibleError("; ".join(warnings) + " (strict is set; unset it to build the inventory without them)")
         for label, region in fetched.skipped_regions:
             self.display.vvv(f"aws_fleet: {region} is not opted in for {label}; skipped")
-        builder = InventoryBuilder(
-            self._settings(options), self.templar, self._sanitize_group_name, self._template_hostname
-        )
-        for instance, region, account in sorted(
-            fetched.records, key=lambda r: (r[2]["id"] or "", r[1], r[0]["InstanceId"])
-        ):
-            builder.add(instance, region, account)
+        # Oldest account, region and instance id first, so the same instance keeps a duplicated name on every run;
+        # records are dropped as they are built, so raw answers and host variables are not all held at once.
+        records = sorted(fetched.records, key=lambda r: (r[2]["id"] or "", r[1], r[0]["InstanceId"]), reverse=True)
+        fetched.records = None
+        while records:
+            builder.add(*records.pop())
         built = builder.result()
         built["warnings"] = warnings + summary_messages(built["summary"], options["hostnames"])
         return built
@@ -322,21 +298,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 policy = merge_policies(policy, policy_from_keys(options["required_tags"]))
         except CostPolicyError as error:
             raise AnsibleError(f"aws_fleet: cost policy: {error}") from None
-        return BuildSettings(
-            hostnames=options["hostnames"],
-            hostvars=options["hostvars"],
-            on_unresolved_hostname=options["on_unresolved_hostname"],
-            on_duplicate_hostname=options["on_duplicate_hostname"],
-            compose=options["compose"],
-            groups=options["groups"],
-            keyed_groups=options["keyed_groups"],
-            strict=options["strict"],
-            leading_separator=options["leading_separator"],
-            host_group=options["host_group"],
-            default_groups=options["default_groups"],
-            tag_groups=options["tag_groups"],
-            policy=policy,
-        )
+        return BuildSettings.from_options(options, policy)
 
     def _template_hostname(self, template, hostvars):
         from ansible.template import trust_as_template

@@ -9,6 +9,7 @@ classification, role ARNs) take plain data and are unit-tested without AWS.
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 import time
@@ -17,6 +18,7 @@ try:
     import boto3
     import botocore.config
     import botocore.exceptions
+    import botocore.utils
 
     HAS_BOTO3 = True
 except ImportError:
@@ -127,16 +129,34 @@ def client_config(max_attempts=10, retry_mode="adaptive", connect_timeout=10, re
     )
 
 
+def parse_timestamp(value):
+    """botocore's timestamp parser, with ISO 8601 (what AWS sends) parsed by the standard library.
+
+    botocore parses every timestamp with dateutil, which is most of the client's CPU time when it
+    reads thousands of instances; datetime.fromisoformat gives the same aware datetime far faster.
+    """
+    if isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:  # before Python 3.11 'Z' is refused; other formats are rare
+            pass
+    return botocore.utils.parse_timestamp(value)
+
+
 def session(profile=None, access_key=None, secret_key=None, session_token=None, region=None):
     """A boto3 Session from explicit values, else the profile, else the AWS environment."""
     if access_key or secret_key:
-        return boto3.session.Session(
+        boto_session = boto3.session.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             aws_session_token=session_token,
             region_name=region,
         )
-    return boto3.session.Session(profile_name=profile or None, region_name=region)
+    else:
+        boto_session = boto3.session.Session(profile_name=profile or None, region_name=region)
+    parsers = boto_session._session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=parse_timestamp)
+    return boto_session
 
 
 def client(boto_session, service, region=None, endpoint_url=None, config=None, credentials=None):

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ansible.errors import AnsibleError
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import tag_findings
@@ -22,6 +22,7 @@ from ansible_collections.keel.platform.plugins.plugin_utils._fleet_hosts import 
 
 ASG_TAG = "aws:autoscaling:groupName"
 SUMMARY_EXAMPLES = 5
+_FAILED = object()
 
 
 @dataclass
@@ -39,6 +40,11 @@ class BuildSettings:
     default_groups: bool = True
     tag_groups: dict = field(default_factory=lambda: {"team": "team", "service": "service", "env": "env"})
     policy: object = None
+
+    @classmethod
+    def from_options(cls, options, policy=None):
+        """Settings from the plugin's options (they share their names)."""
+        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name != "policy"}, policy=policy)
 
 
 class InventoryBuilder:
@@ -120,34 +126,37 @@ class InventoryBuilder:
         if settings.policy is not None:
             self._policy_groups(name, tags)
 
+    def _evaluate(self, expression, hostvars, failure):
+        """The expression's value, or _FAILED after an error (which is fatal with strict, as in Constructable)."""
+        try:
+            return expression.evaluate(hostvars)
+        except Exception as error:
+            self._fail_or_skip(f"{failure}: {error}")
+            return _FAILED
+
     def _compose(self, name, hostvars):
         for varname, expression in self.compose:
-            try:
-                hostvars[varname] = expression.evaluate(hostvars)
-            except Exception as error:
-                self._fail_or_skip(f"Could not set {varname} for host {name}: {error}")
+            value = self._evaluate(expression, hostvars, f"Could not set {varname} for host {name}")
+            if value is not _FAILED:
+                hostvars[varname] = value
 
     def _conditional_groups(self, name, hostvars):
         for group, expression in self.conditions:
-            try:
-                result = expression.evaluate(hostvars)
-            except Exception as error:
-                self._fail_or_skip(f"Could not add host {name} to group {group}: {error}")
+            failure = f"Could not add host {name} to group {group}"
+            result = self._evaluate(expression, hostvars, failure)
+            if result is _FAILED:
                 continue
             if not isinstance(result, bool):
-                self._fail_or_skip(
-                    f"Could not add host {name} to group {group}: {expression.source!r} gave {result!r}, not a boolean"
-                )
-                continue
-            if result:
+                self._fail_or_skip(f"{failure}: {expression.source!r} gave {result!r}, not a boolean")
+            elif result:
                 self._add(group, name)
 
     def _keyed_groups(self, name, hostvars):
         for keyed, expression in self.keyed:
-            try:
-                key = expression.evaluate(hostvars)
-            except Exception as error:
-                self._fail_or_skip(f"Could not generate group for host {name} from {keyed['key']} entry: {error}")
+            key = self._evaluate(
+                expression, hostvars, f"Could not generate group for host {name} from {keyed['key']} entry"
+            )
+            if key is _FAILED:
                 continue
             bare_names = keyed_group_names(key, keyed)
             if not bare_names and key not in ([], {}):

@@ -55,6 +55,24 @@ class FetchResult:
     skipped_regions: list = field(default_factory=list)  # (account label, region) not opted in
 
 
+def fetch_fleet(options, session, plan):
+    """Accounts from the options, then every (account, region) fetched: a FetchResult."""
+    config = _aws.client_config(
+        options["max_attempts"],
+        options["retry_mode"],
+        options["connect_timeout"],
+        options["read_timeout"],
+        max_pool_connections=max(10, options["max_workers"]),
+    )
+
+    def connect(service, region, credentials):
+        return _aws.client(session, service, region, options["endpoint_url"], config, credentials)
+
+    accounts = parse_accounts(options, connect, options["region"])
+    fetcher = FleetFetcher(connect, plan, options["max_workers"], options["throttle_retries"], options["endpoint_url"])
+    return fetcher.fetch(accounts, options["regions"], options["region"])
+
+
 class FleetFetcher:
     """connect(service, region, credentials) -> boto3 client; plan: a FilterPlan."""
 
@@ -170,3 +188,43 @@ class FleetFetcher:
                     instance.update(meta)
                     instances.append(instance)
         return instances
+
+
+def parse_accounts(options, connect, region):
+    """Account objects from the accounts / organization_role_name / include_caller_account options."""
+    accounts = []
+    for entry in options.get("accounts") or []:
+        if isinstance(entry, str):
+            entry = {"role_arn": entry}
+        if not isinstance(entry, dict) or not entry.get("role_arn"):
+            raise ValueError(f"accounts entries must be role ARNs or dicts with a role_arn, got {entry!r}")
+        unknown = set(entry) - {"role_arn", "alias", "external_id"}
+        if unknown:
+            raise ValueError(f"accounts entry {entry['role_arn']} has unknown keys {', '.join(sorted(unknown))}")
+        accounts.append(
+            Account(
+                role_arn=entry["role_arn"],
+                alias=entry.get("alias"),
+                external_id=entry.get("external_id"),
+                account_id=_aws.role_arn_account(entry["role_arn"]),
+            )
+        )
+    role_name = options.get("organization_role_name")
+    if role_name:
+        organizations = connect("organizations", region, None)
+        known = {account.account_id for account in accounts}
+        for page in _aws.paginate(organizations, "list_accounts"):
+            for listed in page.get("Accounts", ()):
+                if listed.get("Status", "ACTIVE") != "ACTIVE" or listed["Id"] in known:
+                    continue
+                partition = listed.get("Arn", "arn:aws:").split(":")[1]
+                accounts.append(
+                    Account(
+                        role_arn=_aws.role_arn_for(listed["Id"], role_name, partition),
+                        alias=listed.get("Name"),
+                        account_id=listed["Id"],
+                    )
+                )
+    if not accounts or options.get("include_caller_account"):
+        accounts.insert(0, Account())
+    return accounts

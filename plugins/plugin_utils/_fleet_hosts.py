@@ -117,11 +117,10 @@ def compact_hostvars(instance, tags, region, account):
             for group in instance.get("SecurityGroups") or ()
         ],
         "tags": tags,
-        "owner_id": account["id"],
         "account_id": account["id"],
         "account_alias": account.get("alias"),
     }
-    return {key: value for key, value in hostvars.items() if value is not None}
+    return {key: value for key, value in hostvars.items() if value is not None and value != ""}
 
 
 @functools.lru_cache(maxsize=4096)

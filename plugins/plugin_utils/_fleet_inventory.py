@@ -7,8 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ansible_collections.keel.platform.plugins.module_utils import _aws
-from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import Account
+from ansible.errors import AnsibleError
 
 # Options that do not change what the inventory contains.
 _NOT_IN_KEY = frozenset(
@@ -31,58 +30,55 @@ _NOT_IN_KEY = frozenset(
 )
 
 
-def parse_accounts(options, connect, region):
-    """Account objects from the accounts / organization_role_name / include_caller_account options."""
-    accounts = []
-    for entry in options.get("accounts") or []:
-        if isinstance(entry, str):
-            entry = {"role_arn": entry}
-        if not isinstance(entry, dict) or not entry.get("role_arn"):
-            raise ValueError(f"accounts entries must be role ARNs or dicts with a role_arn, got {entry!r}")
-        unknown = set(entry) - {"role_arn", "alias", "external_id"}
-        if unknown:
-            raise ValueError(f"accounts entry {entry['role_arn']} has unknown keys {', '.join(sorted(unknown))}")
-        accounts.append(
-            Account(
-                role_arn=entry["role_arn"],
-                alias=entry.get("alias"),
-                external_id=entry.get("external_id"),
-                account_id=_aws.role_arn_account(entry["role_arn"]),
-            )
-        )
-    role_name = options.get("organization_role_name")
-    if role_name:
-        organizations = connect("organizations", region, None)
-        known = {account.account_id for account in accounts}
-        for page in _aws.paginate(organizations, "list_accounts"):
-            for listed in page.get("Accounts", ()):
-                if listed.get("Status", "ACTIVE") != "ACTIVE" or listed["Id"] in known:
-                    continue
-                partition = listed.get("Arn", "arn:aws:").split(":")[1]
-                accounts.append(
-                    Account(
-                        role_arn=_aws.role_arn_for(listed["Id"], role_name, partition),
-                        alias=listed.get("Name"),
-                        account_id=listed["Id"],
-                    )
-                )
-    if not accounts or options.get("include_caller_account"):
-        accounts.insert(0, Account())
-    return accounts
+class LazySession:
+    """The boto3 Session of the options, made on first use: a warm cache hit may never need it."""
+
+    def __init__(self, options):
+        self._options = options
+        self._session = None
+
+    def get(self):
+        if self._session is None:
+            # boto3 takes a third of a second to import: only a cache miss or a profile pays it.
+            from ansible_collections.keel.platform.plugins.module_utils import _aws
+
+            options = self._options
+            if not _aws.HAS_BOTO3:
+                raise AnsibleError("the keel.platform.aws_fleet inventory needs boto3 and botocore on the controller")
+            try:
+                self._session = _aws.session(
+                    options.get("profile"), options.get("access_key"), options.get("secret_key"),
+                    options.get("session_token"), options.get("region"),
+                )  # fmt: skip
+            except Exception as error:  # botocore's ProfileNotFound and friends
+                raise AnsibleError(f"aws_fleet: cannot set up AWS credentials: {error}") from error
+        return self._session
 
 
-def caller_identity(session, options):
-    """Who is asking, without an API call: endpoint, profile and the access key id in use."""
-    credentials = session.get_credentials() if session is not None else None
-    access_key = credentials.access_key if credentials is not None else None
+def caller_identity(options, session):
+    """Who is asking, without an API call: endpoint, profile and the access key id in use.
+
+    Explicit keys (options or AWS_* variables) are what the session uses; otherwise boto3 resolves
+    them (profile, shared files, role) locally.
+    """
+    access_key = options.get("access_key")
+    if not access_key:
+        credentials = session.get().get_credentials()
+        access_key = credentials.access_key if credentials is not None else None
     return {"endpoint": options.get("endpoint_url"), "profile": options.get("profile"), "access_key": access_key}
 
 
-def cache_key(plugin_name, path, options, session, version):
+def plain_data(options):
+    """Options as plain JSON types: config strings carry origin and trust tags, which must not reach
+    host variables (nor the cache, where every tagged string costs a slow decode)."""
+    return json.loads(json.dumps(options, default=str))
+
+
+def cache_key(plugin_name, path, options, identity, version):
     """A key that changes with the caller's identity and every option shaping the result."""
     shaping = {name: value for name, value in sorted(options.items()) if name not in _NOT_IN_KEY}
     material = json.dumps(
-        {"identity": caller_identity(session, options), "options": shaping, "path": path, "version": version},
+        {"identity": identity, "options": shaping, "path": path, "version": version},
         sort_keys=True,
         default=str,
     )
@@ -96,7 +92,12 @@ def load_into(inventory, built):
         inventory.add_group(group)
     for parent in built["children"]:
         inventory.add_group(parent)
-    set_variable = inventory.set_variable
+    # ansible-core 2.19+ wraps the inventory so that set_variable visits every value to convert
+    # and tag it, about 3 us a value: the largest cost of a warm run. The values here are plain JSON
+    # types built by this plugin from API answers (or read back from the cache), never trusted as
+    # templates either way, so they go to the wrapped InventoryData directly.
+    target = getattr(inventory, "__wrapped__", inventory)
+    set_variable = target.set_variable
     add_host = inventory.add_host
     for name, hostvars in built["hosts"].items():
         add_host(name)

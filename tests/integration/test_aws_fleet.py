@@ -28,7 +28,8 @@ def test_lists_every_live_instance_of_both_accounts(inventory, truth, proxy):
     expected = live(truth)
     assert set(result.hostvars) == set(expected)
     terminated = {i["instance_id"] for i in truth["instances"] if i["state"] == "terminated"}
-    assert terminated and not terminated & set(result.hostvars)
+    assert terminated
+    assert not terminated & set(result.hostvars)
     for instance_id, instance in expected.items():
         hostvars = unwrap(result.hostvars[instance_id])
         assert hostvars["account_id"] == instance["account_id"]
@@ -37,7 +38,8 @@ def test_lists_every_live_instance_of_both_accounts(inventory, truth, proxy):
         assert hostvars["state"]["name"] == instance["state"]
         assert hostvars["tags"] == {k: v for k, v in instance["tags"].items()}
     second = {i for i, instance in expected.items() if instance["account_id"] == SECOND_ACCOUNT}
-    assert second and result.groups()["account_second"] == second
+    assert second
+    assert result.groups()["account_second"] == second
     # One DescribeInstances per region and account, one AssumeRole, nothing else.
     assert proxy.rules.total("DescribeInstances") == len(REGIONS) * 2
     assert proxy.rules.total() == len(REGIONS) * 2 + 1
