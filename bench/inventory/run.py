@@ -35,6 +35,7 @@ REGIONS = [
     "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1",
     "ap-southeast-2",
 ]  # fmt: skip
+FAR = ("ap-", "sa-")
 PLUGINS = ["aws_ec2", "aws_fleet", "aws_fleet full"]
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 KEYED_GROUPS = [
@@ -77,6 +78,12 @@ def configs(regions, endpoint, cache_dir):
         "aws_fleet": ({**fleet, "cache_connection": str(cache_dir / "fleet")}, "aws_fleet"),
         "aws_fleet full": ({**fleet, "hostvars": "full", "cache_connection": str(cache_dir / "full")}, "aws_fleet"),
     }
+
+
+def add_latency(rules, latency, regions):
+    """Every call waits `latency`; calls to far regions (Asia Pacific, South America) twice that."""
+    rules.latency = latency
+    rules.region_latency = {region: latency for region in regions if region.startswith(FAR)} if latency else {}
 
 
 def timed(command, env, stdout_path):
@@ -132,7 +139,7 @@ def run(args, workdir):
                     path.write_text(yaml.safe_dump(config))
                     for temperature in ("cold", "warm"):
                         proxy.rules.reset()
-                        proxy.rules.latency = latency
+                        add_latency(proxy.rules, latency, regions)
                         out = workdir / "out.json"
                         command = [str(bin_dir / "ansible-inventory"), "-i", str(path), "--list"]
                         wall, rss, code = timed(command, env, out)
@@ -142,7 +149,7 @@ def run(args, workdir):
                                      "api_calls": proxy.rules.total(), "ok": code == 0})  # fmt: skip
                         print(_row(rows[-1]), flush=True)
                 proxy.rules.reset()
-                proxy.rules.latency = latency
+                add_latency(proxy.rules, latency, regions)
                 out = workdir / "floor.json"
                 command = [sys.executable, "-c", FLOOR, proxy.url, ",".join(regions), str(args.workers)]
                 wall, rss, code = timed(command, env, out)
@@ -155,26 +162,34 @@ def run(args, workdir):
             "rows": rows, "ratios": ratios(rows)}  # fmt: skip
 
 
-def _wall(rows, phase, plugin, run):
-    return next((r["wall_s"] for r in rows if (r["phase"], r["plugin"], r["run"]) == (phase, plugin, run)), None)
+def _row_of(rows, phase, plugin, run):
+    return next((r for r in rows if (r["phase"], r["plugin"], r["run"]) == (phase, plugin, run)), None)
 
 
 def ratios(rows):
+    """Per phase and plugin: speed-ups against aws_ec2, cold against the floor, memory and counts."""
     result = {}
     for phase in dict.fromkeys(r["phase"] for r in rows):
-        ec2_cold, ec2_warm = _wall(rows, phase, "aws_ec2", "cold"), _wall(rows, phase, "aws_ec2", "warm")
-        floor = _wall(rows, phase, "boto3 floor", "cold")
+        ec2 = {run: _row_of(rows, phase, "aws_ec2", run) for run in ("cold", "warm")}
+        floor = _row_of(rows, phase, "boto3 floor", "cold")
         for plugin in ("aws_fleet", "aws_fleet full"):
-            cold, warm = _wall(rows, phase, plugin, "cold"), _wall(rows, phase, plugin, "warm")
-            if None in (cold, warm, ec2_cold, ec2_warm):
+            ours = {run: _row_of(rows, phase, plugin, run) for run in ("cold", "warm")}
+            if None in (*ours.values(), *ec2.values(), floor):
                 continue
             result[f"{phase}: {plugin}"] = {
-                "aws_ec2_cold_over_cold": round(ec2_cold / cold, 2),
-                "aws_ec2_warm_over_warm": round(ec2_warm / warm, 2),
-                "cold_over_floor": round(cold / floor, 2),
+                "aws_ec2_cold_over_cold": round(ec2["cold"]["wall_s"] / ours["cold"]["wall_s"], 2),
+                "aws_ec2_warm_over_warm": round(ec2["warm"]["wall_s"] / ours["warm"]["wall_s"], 2),
+                "cold_over_floor": round(ours["cold"]["wall_s"] / floor["wall_s"], 2),
+                "peak_rss_over_aws_ec2": round(
+                    max(r["peak_rss_mib"] for r in ours.values()) / max(r["peak_rss_mib"] for r in ec2.values()), 2
+                ),
+                "hosts_and_groups_match": all(
+                    (ours[run]["hosts"], ours[run]["groups"]) == (ec2[run]["hosts"], ec2[run]["groups"]) for run in ours
+                ),
+                "api_calls": [ours["cold"]["api_calls"], ours["warm"]["api_calls"]],
             }
-        if ec2_cold is not None:
-            result[f"{phase}: aws_ec2 cold over floor"] = round(ec2_cold / floor, 2)
+        if ec2["cold"] is not None and floor is not None:
+            result[f"{phase}: aws_ec2 cold over floor"] = round(ec2["cold"]["wall_s"] / floor["wall_s"], 2)
     return result
 
 
@@ -193,7 +208,10 @@ def main():
     parser.add_argument("--size", type=int, default=5000, help="instances seeded (terminated included)")
     parser.add_argument("--regions", type=int, default=16, help="how many regions (at most 16)")
     parser.add_argument(
-        "--latency", type=float, default=0.5, help="seconds added to every call in a second phase (0: none)"
+        "--latency",
+        type=float,
+        default=0.5,
+        help="seconds added to every call, twice to far regions, in a second phase (0: none)",
     )
     parser.add_argument(
         "--workers", type=int, default=8, help="threads of the boto3 floor (aws_fleet's max_workers default)"

@@ -195,6 +195,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/keel-inventory
 cache_timeout: 600
 
+---
 # A migrated aws_ec2 inventory: same groups and every aws_ec2 host variable
 plugin: keel.platform.aws_fleet
 regions: [eu-west-1, eu-central-1]

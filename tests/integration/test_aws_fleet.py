@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import boto3
 from conftest import REGIONS, SECOND_ACCOUNT, unwrap
+
+from tests.fixtures.aws_estate import IMAGE_ID, assume
 
 LIVE = ("running", "pending", "stopping", "stopped")
 ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/keel-inventory"
@@ -36,7 +39,7 @@ def test_lists_every_live_instance_of_both_accounts(inventory, truth, proxy):
         assert hostvars["placement"]["region"] == instance["region"]
         assert hostvars["private_ip_address"] == instance["private_ip_address"]
         assert hostvars["state"]["name"] == instance["state"]
-        assert hostvars["tags"] == {k: v for k, v in instance["tags"].items()}
+        assert hostvars["tags"] == instance["tags"]
     second = {i for i, instance in expected.items() if instance["account_id"] == SECOND_ACCOUNT}
     assert second
     assert result.groups()["account_second"] == second
@@ -212,3 +215,35 @@ def test_names_and_variables_match_aws_ec2(inventory, proxy):
     for name, hostvars in full.hostvars.items():
         reference = unwrap(theirs.hostvars[name])
         assert set(reference) <= set(unwrap(hostvars)), (name, set(reference) - set(hostvars))
+
+
+def test_organization_accounts_are_read_with_their_names(inventory, truth, proxy, estate):
+    organizations = boto3.client("organizations", region_name="us-east-1", endpoint_url=estate["moto"].url)
+    organizations.create_organization(FeatureSet="ALL")
+    account = organizations.create_account(AccountName="data-lake", Email="data@example.invalid")
+    account_id = account["CreateAccountStatus"]["AccountId"]
+    credentials = assume(estate["moto"].url, account_id)
+    ec2 = boto3.client(
+        "ec2",
+        region_name="us-east-1",
+        endpoint_url=estate["moto"].url,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    launched = {i["InstanceId"] for i in ec2.run_instances(ImageId=IMAGE_ID, MinCount=3, MaxCount=3)["Instances"]}
+
+    result = inventory({**BASE, "regions": ["us-east-1"], "accounts": [], "include_caller_account": False,
+                        "organization_role_name": "KeelInventory"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    caller = {
+        i
+        for i, instance in live(truth).items()
+        if instance["region"] == "us-east-1" and instance["account_id"] != SECOND_ACCOUNT
+    }
+    assert set(result.hostvars) == caller | launched
+    assert result.groups()["account_data_lake"] == launched
+    assert {unwrap(result.hostvars[i]["account_alias"]) for i in launched} == {"data-lake"}
+    assert proxy.rules.total("ListAccounts") == 1
+    assert proxy.rules.total("AssumeRole") == 2  # the management account is listed too
+    assert proxy.rules.total("DescribeInstances") == 2
