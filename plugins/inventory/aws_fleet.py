@@ -168,7 +168,8 @@ notes:
     regions, filters and every option that shapes the result, so changing any of them misses the
     cache. C(ansible-inventory --flush-cache) rebuilds it.
   - With O(cache) on, compose results are cached with the rest; templates with side effects run
-    only when the cache is rebuilt.
+    only when the cache is rebuilt. An inventory built while a region or account failed is not
+    cached, so the next run asks AWS again.
 seealso:
   - plugin: amazon.aws.aws_ec2
     plugin_type: inventory
@@ -262,7 +263,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 built = None
         if built is None:
             built = self._build(options, session.get(), builder)
-            if options["cache"]:
+            # A region or account that failed would stay missing until the cache expires: not cached.
+            if options["cache"] and built["complete"]:
                 self._cache[key] = built
         for message in built["warnings"]:
             self.display.warning(message)
@@ -282,14 +284,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleError("; ".join(warnings) + " (strict is set; unset it to build the inventory without them)")
         for label, region in fetched.skipped_regions:
             self.display.vvv(f"aws_fleet: {region} is not opted in for {label}; skipped")
-        # Oldest account, region and instance id first, so the same instance keeps a duplicated name on every run;
-        # records are dropped as they are built, so raw answers and host variables are not all held at once.
+        # Lowest account id, region and instance id first, so the same instance keeps a duplicated name on
+        # every run; records are dropped as they are built, so raw answers and host variables are not all held.
         records = sorted(fetched.records, key=lambda r: (r[2]["id"] or "", r[1], r[0]["InstanceId"]), reverse=True)
         fetched.records = None
         while records:
             builder.add(*records.pop())
         built = builder.result()
         built["warnings"] = warnings + summary_messages(built["summary"], options["hostnames"])
+        built["complete"] = not fetched.errors
         return built
 
     def _settings(self, options):

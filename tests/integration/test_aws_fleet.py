@@ -247,3 +247,41 @@ def test_organization_accounts_are_read_with_their_names(inventory, truth, proxy
     assert proxy.rules.total("ListAccounts") == 1
     assert proxy.rules.total("AssumeRole") == 2  # the management account is listed too
     assert proxy.rules.total("DescribeInstances") == 2
+
+
+def test_an_account_that_cannot_be_assumed_is_skipped_with_a_warning(inventory, truth, proxy):
+    proxy.rules.fail["AssumeRole"] = 403
+    result = inventory(BASE)
+    assert result.returncode == 0, result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert f"skipped account {SECOND_ACCOUNT} (second): sts:AssumeRole of {ROLE} failed (AccessDenied" in stderr
+    assert set(result.hostvars) == {
+        i for i, instance in live(truth).items() if instance["account_id"] != SECOND_ACCOUNT
+    }
+
+
+def test_an_inventory_missing_a_region_is_not_cached(inventory, proxy, tmp_path):
+    config = {
+        **BASE,
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "cache"),
+    }
+    proxy.rules.fail["eu-west-1"] = 500
+    partial = inventory(config)
+    assert partial.returncode == 0, partial.stderr
+    del proxy.rules.fail["eu-west-1"]
+    calls = proxy.rules.total()
+    complete = inventory(config)
+    assert proxy.rules.total() > calls
+    assert set(complete.hostvars) > set(partial.hostvars)
+
+
+def test_host_names_from_a_template_with_fallbacks(inventory, truth):
+    result = inventory({**BASE, "hostnames": ["{{ tags.Name }}-{{ instance_id[-4:] }}", "instance-id"]})
+    assert result.returncode == 0, result.stderr
+    expected = {
+        f"{i['tags']['Name']}-{instance_id[-4:]}" if "Name" in i["tags"] else instance_id
+        for instance_id, i in live(truth).items()
+    }
+    assert set(result.hostvars) == expected
