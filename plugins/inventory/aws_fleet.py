@@ -212,6 +212,8 @@ keyed_groups:
     prefix: team
 """
 
+import json
+
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
@@ -235,7 +237,7 @@ from ansible_collections.keel.platform.plugins.plugin_utils._fleet_inventory imp
     plain_data,
 )
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -258,14 +260,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         built = None
         if options["cache"] and cache:
             try:
-                built = self._cache[key]
-            except KeyError:
+                built = json.loads(self._cache[key])
+            except (KeyError, TypeError, ValueError):
                 built = None
         if built is None:
             built = self._build(options, session.get(), builder)
             # A region or account that failed would stay missing until the cache expires: not cached.
             if options["cache"] and built["complete"]:
-                self._cache[key] = built
+                # One JSON string: Ansible's cache deep-copies and tag-decodes structures, a string costs nothing.
+                self._cache[key] = json.dumps(built, separators=(",", ":"))
         for message in built["warnings"]:
             self.display.warning(message)
         load_into(self.inventory, built)
