@@ -87,25 +87,50 @@ def add_latency(rules, latency, regions):
 
 
 def timed(command, env, stdout_path):
-    """(wall seconds, peak RSS MiB of the process tree, return code): wait4 reports the child's own peak."""
+    """(wall s, CPU s, peak RSS MiB, return code) of a command; wait4 reports the child's own usage.
+
+    CPU time (user + system) is printed next to wall time: other work on the machine stretches
+    wall times, far less the CPU a run needs.
+    """
+    stderr_path = stdout_path.with_suffix(".stderr")
     start = time.perf_counter()
-    with open(stdout_path, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-        stderr_chunks = []
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
         _pid, status, usage = os.wait4(process.pid, 0)
-        stderr_chunks.append(process.stderr.read())
-        process.stderr.close()
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        sys.stderr.write(b"".join(stderr_chunks).decode(errors="replace")[-3000:])
-    return wall, usage.ru_maxrss / 1024, code
+        sys.stderr.write(stderr_path.read_text(errors="replace")[-3000:])
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
 
 
 def counts(path):
+    """Hosts and groups of an ansible-inventory --list output."""
     data = json.loads(Path(path).read_text())
     groups = [name for name in data if name != "_meta"]
     return len(data["_meta"]["hostvars"]), len(groups)
+
+
+def floor_counts(path):
+    return json.loads(Path(path).read_text())["hosts"], None
+
+
+def measure(command, env, out, proxy, count, labels):
+    """Run one command and return (and print) its row."""
+    wall, cpu, rss, code = timed(command, env, out)
+    hosts, groups = count(out) if code == 0 else (0, None)
+    row = {
+        **labels,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mib": round(rss, 1),
+        "hosts": hosts,
+        "groups": groups,
+        "api_calls": proxy.rules.total(),
+        "ok": code == 0,
+    }
+    print(_row(row), flush=True)
+    return row
 
 
 def run(args, workdir):
@@ -142,22 +167,14 @@ def run(args, workdir):
                         add_latency(proxy.rules, latency, regions)
                         out = workdir / "out.json"
                         command = [str(bin_dir / "ansible-inventory"), "-i", str(path), "--list"]
-                        wall, rss, code = timed(command, env, out)
-                        hosts, groups = counts(out) if code == 0 else (0, 0)
-                        rows.append({"phase": phase, "plugin": name, "run": temperature, "wall_s": round(wall, 2),
-                                     "peak_rss_mib": round(rss, 1), "hosts": hosts, "groups": groups,
-                                     "api_calls": proxy.rules.total(), "ok": code == 0})  # fmt: skip
-                        print(_row(rows[-1]), flush=True)
+                        labels = {"phase": phase, "plugin": name, "run": temperature}
+                        rows.append(measure(command, env, out, proxy, counts, labels))
                 proxy.rules.reset()
                 add_latency(proxy.rules, latency, regions)
                 out = workdir / "floor.json"
                 command = [sys.executable, "-c", FLOOR, proxy.url, ",".join(regions), str(args.workers)]
-                wall, rss, code = timed(command, env, out)
-                hosts = json.loads(out.read_text())["hosts"] if code == 0 else 0
-                rows.append({"phase": phase, "plugin": "boto3 floor", "run": "cold", "wall_s": round(wall, 2),
-                             "peak_rss_mib": round(rss, 1), "hosts": hosts, "groups": None,
-                             "api_calls": proxy.rules.total(), "ok": code == 0})  # fmt: skip
-                print(_row(rows[-1]), flush=True)
+                labels = {"phase": phase, "plugin": "boto3 floor", "run": "cold"}
+                rows.append(measure(command, env, out, proxy, floor_counts, labels))
     return {"size": args.size, "regions": regions, "live_instances": truth["live"], "seed_s": round(seeded, 1),
             "rows": rows, "ratios": ratios(rows)}  # fmt: skip
 
@@ -179,6 +196,7 @@ def ratios(rows):
             result[f"{phase}: {plugin}"] = {
                 "aws_ec2_cold_over_cold": round(ec2["cold"]["wall_s"] / ours["cold"]["wall_s"], 2),
                 "aws_ec2_warm_over_warm": round(ec2["warm"]["wall_s"] / ours["warm"]["wall_s"], 2),
+                "aws_ec2_warm_over_warm_cpu": round(ec2["warm"]["cpu_s"] / ours["warm"]["cpu_s"], 2),
                 "cold_over_floor": round(ours["cold"]["wall_s"] / floor["wall_s"], 2),
                 "peak_rss_over_aws_ec2": round(
                     max(r["peak_rss_mib"] for r in ours.values()) / max(r["peak_rss_mib"] for r in ec2.values()), 2
@@ -197,7 +215,7 @@ def _row(row):
     groups = "" if row["groups"] is None else row["groups"]
     failed = "" if row["ok"] else "  FAILED"
     return (
-        f"{row['phase']:<12} {row['plugin']:<15} {row['run']:<5} {row['wall_s']:>8.2f} s "
+        f"{row['phase']:<12} {row['plugin']:<15} {row['run']:<5} {row['wall_s']:>8.2f} s {row['cpu_s']:>7.2f} s CPU "
         f"{row['peak_rss_mib']:>8.1f} MiB {row['hosts']:>6} hosts {groups!s:>5} groups "
         f"{row['api_calls']:>5} calls{failed}"
     )

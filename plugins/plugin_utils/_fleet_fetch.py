@@ -166,12 +166,12 @@ class FleetFetcher:
                 if is_exclude:
                     excluded.add((instance["OwnerId"], instance["InstanceId"]))
                 elif self.plan.keep(instance):
-                    found[(instance["OwnerId"], instance["InstanceId"])] = (
-                        instance,
-                        region,
-                        {"id": instance["OwnerId"], "alias": account.alias},
-                    )
-        result.records = [record for key, record in found.items() if key not in excluded]
+                    record = (instance, region, {"id": instance["OwnerId"], "alias": account.alias})
+                    found[(instance["OwnerId"], instance["InstanceId"])] = (record, where)
+        # A region whose exclude query failed is dropped whole: its excluded instances are unknown.
+        result.records = [
+            record for key, (record, where) in found.items() if key not in excluded and where not in failed
+        ]
 
     def _instances(self, ec2, filters):
         instances = []

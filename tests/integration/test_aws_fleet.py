@@ -285,3 +285,22 @@ def test_host_names_from_a_template_with_fallbacks(inventory, truth):
         for instance_id, i in live(truth).items()
     }
     assert set(result.hostvars) == expected
+
+
+def test_filters_are_merged_into_one_call_per_region(inventory, truth, proxy):
+    config = {
+        **BASE,
+        "filters": {"tag:env": "prod"},
+        "include_filters": [{"tag:env": ["dev"]}],
+        "exclude_filters": [{"tag:team": "payments"}],
+    }
+    result = inventory(config)
+    assert result.returncode == 0, result.stderr
+    expected = {
+        i
+        for i, instance in live(truth).items()
+        if instance["tags"].get("env") in ("prod", "dev") and instance["tags"].get("team") != "payments"
+    }
+    assert expected
+    assert set(result.hostvars) == expected
+    assert proxy.rules.total("DescribeInstances") == len(REGIONS) * 2
