@@ -1,6 +1,6 @@
 # keel.platform — every entry point a developer or CI needs.
 #   make demo        converge the hardening role on a local Debian 12 container
-#   make test        the whole suite: lint, sanity, unit, Molecule
+#   make test        the whole suite: lint, sanity, unit, integration, Molecule
 #   make test-fast   everything but Molecule
 #   make ee          write the execution environment's build context to build/ee
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
@@ -24,8 +24,8 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit molecule \
-	$(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening constraints clean
+.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit \
+	integration molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -41,7 +41,7 @@ testbed:
 demo: venv testbed
 	@scripts/demo.sh
 
-test: test-fast molecule
+test: test-fast integration molecule
 
 test-fast: lint sanity unit
 
@@ -74,6 +74,10 @@ sanity: venv
 unit: venv
 	pytest tests/unit
 
+# ansible-inventory against moto_server on 127.0.0.1 (about a minute).
+integration: venv
+	pytest tests/integration
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: venv testbed
@@ -90,6 +94,9 @@ docs: venv
 
 bench-hardening: venv testbed
 	$(BIN)/python bench/hardening/run.py
+
+bench-inventory: venv
+	$(BIN)/python bench/inventory/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt
