@@ -196,3 +196,11 @@ def test_web_config_check_rejects_a_plain_password(host, agent):
     result = host.run("python3 /usr/local/libexec/keel/keel_web_config_check.py /tmp/bad.yml")
     assert result.rc == 1
     assert "not a bcrypt hash" in result.stderr
+
+
+def test_rsyslog_forwards_over_tls(host, agent, journal):
+    if agent != "agent12":
+        pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
+    marker = f"keel-rsyslog-{uuid.uuid4().hex}"
+    host.run_test("logger -t keel-test %s", marker)
+    assert wait_for(lambda: journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0, timeout=60), marker

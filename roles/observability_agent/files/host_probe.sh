@@ -25,12 +25,19 @@ else
     echo firewall_dropin_dir=
 fi
 
-# Collector timers already installed, to stop those no longer wanted.
+# Collector timers already installed, to stop those no longer wanted, and
+# those already enabled and running, which need no call.
 timers=
+running=
 for unit in /etc/systemd/system/keel-textfile-*.timer; do
-    [ -e "$unit" ] && timers="$timers ${unit##*/}"
+    [ -e "$unit" ] || continue
+    timers="$timers ${unit##*/}"
+    if systemctl is-enabled --quiet "${unit##*/}" && systemctl is-active --quiet "${unit##*/}"; then
+        running="$running ${unit##*/}"
+    fi
 done
 printf 'textfile_timers=%s\n' "$timers"
+printf 'textfile_timers_running=%s\n' "$running"
 
 # The apt module needs python3-apt for check mode (it installs it otherwise).
 printf 'python_apt=%s\n' "$(dpkg-query -W -f='${Status}' python3-apt 2>/dev/null)"

@@ -45,31 +45,26 @@ def test_problems(config, problem):
     assert (problem is None and found == []) or any(problem in item for item in found), found
 
 
-def test_matching_certificate_and_key_pass(tls_pair):
-    config = {
+def tls(directory, key="server", **extra) -> dict:
+    return {
         "tls_server_config": {
-            "cert_file": str(tls_pair / "server.crt"),
-            "key_file": str(tls_pair / "server.key"),
-            "min_version": "TLS12",
+            "cert_file": str(directory / "server.crt"),
+            "key_file": str(directory / f"{key}.key"),
+            **extra,
         }
     }
-    assert check.problems(config) == []
+
+
+def test_matching_certificate_and_key_pass(tls_pair):
+    assert check.problems(tls(tls_pair, min_version="TLS12")) == []
 
 
 def test_key_of_another_certificate_fails(tls_pair):
-    config = {"tls_server_config": {"cert_file": str(tls_pair / "server.crt"), "key_file": str(tls_pair / "other.key")}}
-    assert any("do not load together" in problem for problem in check.problems(config))
+    assert any("do not load together" in problem for problem in check.problems(tls(tls_pair, key="other")))
 
 
 def test_bad_tls_version(tls_pair):
-    config = {
-        "tls_server_config": {
-            "cert_file": str(tls_pair / "server.crt"),
-            "key_file": str(tls_pair / "server.key"),
-            "min_version": "SSL3",
-        }
-    }
-    assert any("min_version" in problem for problem in check.problems(config))
+    assert any("min_version" in problem for problem in check.problems(tls(tls_pair, min_version="SSL3")))
 
 
 def test_main_reads_comment_lines_and_json(tmp_path):
