@@ -124,6 +124,12 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
     assert [r["value"][1] for r in imds] == [expected_imds]
     staleness = query(prometheus, f'keel_textfile_collector_success{{instance="{agent}:{PORT}",collector="apt"}}')
     assert [r["value"][1] for r in staleness] == ["1"]
+    # The last success time is a real, unrounded Unix time: fresh, not stale.
+    fresh = query(
+        prometheus,
+        f'time() - keel_textfile_collector_last_success_timestamp_seconds{{instance="{agent}:{PORT}"}} < 900',
+    )
+    assert len(fresh) >= 3, fresh
 
 
 def test_scrape_without_credentials_is_refused(prometheus, agent):

@@ -43,11 +43,17 @@ def label_name(key: str) -> str:
     return name if re.match(r"[a-zA-Z_]", name) else f"_{name}"
 
 
+def number(value: float) -> str:
+    """A sample value at full precision: Unix times must not be rounded."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def sample(name: str, value: float, labels: dict[str, object] | None = None) -> str:
     if labels:
         inner = ",".join(f'{key}="{escape(labels[key])}"' for key in sorted(labels))
-        return f"{name}{{{inner}}} {value:g}"
-    return f"{name} {value:g}"
+        return f"{name}{{{inner}}} {number(value)}"
+    return f"{name} {number(value)}"
 
 
 def metric(name: str, kind: str, help_text: str, samples: list[str]) -> list[str]:

@@ -49,6 +49,21 @@ def test_label_name(key, label):
     assert collector.label_name(key) == label
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1795661234.567, "1795661234.567"),
+        (1795661234.0, "1795661234"),
+        (3, "3"),
+        (True, "1"),
+        (-1, "-1"),
+        (0.25, "0.25"),
+    ],
+)
+def test_sample_values_keep_full_precision(value, text):
+    assert collector.sample("m", value) == f"m {text}"
+
+
 def test_sample_escapes_label_values():
     assert collector.sample("m", 1, {"b": 'x"y', "a": "p\\q\nr"}) == 'm{a="p\\\\q\\nr",b="x\\"y"} 1'
 
