@@ -1,0 +1,212 @@
+"""Effective state of hosts converged with keel.platform.observability_agent.
+
+The agents' metrics are checked where they count: in the Prometheus container
+that scrapes them over TLS with basic auth, through Prometheus's HTTP API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import testinfra
+from conftest import tcp_probe
+
+SCENARIO = "keel-observability_agent"
+AGENTS = {f"{SCENARIO}-debian12": "agent12", f"{SCENARIO}-debian13": "agent13"}
+PORT = 9100
+DASHBOARD = Path(__file__).parents[3] / "roles" / "observability_agent" / "files" / "grafana" / "keel-node.json"
+
+
+@pytest.fixture(scope="module")
+def name(host) -> str:
+    return host.backend.get_hostname()
+
+
+@pytest.fixture(scope="module")
+def agent(name) -> str:
+    if name not in AGENTS:
+        pytest.skip("checked on the agents")
+    return AGENTS[name]
+
+
+@pytest.fixture(scope="module")
+def prometheus():
+    return testinfra.get_host(f"docker://{SCENARIO}-prometheus")
+
+
+@pytest.fixture(scope="module")
+def journal():
+    return testinfra.get_host(f"docker://{SCENARIO}-journal")
+
+
+def query(prometheus, promql: str) -> list[dict]:
+    out = prometheus.check_output(
+        "curl -sf --get --data-urlencode %s http://127.0.0.1:9090/api/v1/query", f"query={promql}"
+    )
+    body = json.loads(out)
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def wait_for(predicate, timeout: float = 90, step: float = 3):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+def test_node_exporter_runs_as_its_own_user(host, agent):
+    service = host.service("node_exporter")
+    assert service.is_running
+    assert service.is_enabled
+    user = host.check_output("systemctl show --property=User --value node_exporter")
+    assert user == "node-exporter"
+    assert not host.service("prometheus-node-exporter").is_running
+
+
+def test_unit_is_rated_better_than_2(host, agent):
+    out = host.check_output("systemd-analyze security --no-pager node_exporter.service")
+    exposure = float(re.search(r"Overall exposure level for node_exporter\.service: ([0-9.]+)", out).group(1))
+    assert exposure < 2.0, out
+
+
+def test_unit_ip_filter_admits_loopback_but_not_other_sources(host, agent, container_address):
+    # The agent's own bridge address is neither loopback nor a scrape source.
+    probe = "python3 -c 'import socket; socket.create_connection((\"%s\", %d), timeout=3)'"
+    assert host.run(probe % ("127.0.0.1", PORT)).rc == 0
+    assert host.run(probe % (container_address, PORT)).rc != 0
+
+
+def test_textfile_directory_is_owned_by_the_role(host, agent):
+    directory = host.file("/var/lib/prometheus/node-exporter")
+    assert (directory.user, directory.group, directory.mode) == ("root", "node-exporter", 0o2750)
+
+
+@pytest.mark.parametrize("collector", ["apt", "reboot", "ec2"])
+def test_collector_timers_are_active(host, agent, collector):
+    assert host.service(f"keel-textfile-{collector}.timer").is_running
+    assert host.file(f"/var/lib/prometheus/node-exporter/keel_{collector}.prom").exists
+
+
+def test_docker_collector_is_off_without_docker(host, agent):
+    assert not host.file("/etc/systemd/system/keel-textfile-docker.timer").exists
+
+
+def test_every_agent_is_up_in_prometheus(prometheus, agent):
+    result = wait_for(lambda: query(prometheus, f'up{{instance="{agent}:{PORT}"}} == 1'))
+    assert len(result) == 1, result
+
+
+def test_textfile_metric_reaches_prometheus(prometheus, agent):
+    # The state file the test wrote on the Debian 12 agent: runner-1 busy.
+    if agent == "agent12":
+        result = wait_for(
+            lambda: query(prometheus, f'keel_ci_runner_busy{{instance="{agent}:{PORT}",runner="runner-1"}}')
+        )
+        assert [r["value"][1] for r in result] == ["1"]
+        info = query(prometheus, f'keel_ec2_instance_info{{instance="{agent}:{PORT}"}}')
+        assert info[0]["metric"]["instance_type"] == "t3.micro"
+        assert info[0]["metric"]["tag_CostCenter"] == "cc-1234"
+        missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}",key="Owner"}}')
+        assert [r["value"][1] for r in missing] == ["1"]
+        expected_imds = "1"
+    else:
+        assert query(prometheus, f'keel_ci_runner_busy{{instance="{agent}:{PORT}"}}') == []
+        expected_imds = "0"
+    imds = wait_for(lambda: query(prometheus, f'keel_ec2_imds_up{{instance="{agent}:{PORT}"}}'))
+    assert [r["value"][1] for r in imds] == [expected_imds]
+    staleness = query(prometheus, f'keel_textfile_collector_success{{instance="{agent}:{PORT}",collector="apt"}}')
+    assert [r["value"][1] for r in staleness] == ["1"]
+    # The last success time is a real, unrounded Unix time: fresh, not stale.
+    fresh = query(
+        prometheus,
+        f'time() - keel_textfile_collector_last_success_timestamp_seconds{{instance="{agent}:{PORT}"}} < 900',
+    )
+    assert len(fresh) >= 3, fresh
+
+
+def test_scrape_without_credentials_is_refused(prometheus, agent):
+    base = (
+        f"curl -s -o /dev/null -w '%{{http_code}}' --cacert /etc/prometheus/keel-ca.crt https://{agent}:{PORT}/metrics"
+    )
+    assert prometheus.check_output(base) == "401"
+    assert prometheus.check_output(base + " -u prometheus:wrong") == "401"
+    assert prometheus.check_output(base + " -u prometheus:keel-scrape-secret") == "200"
+
+
+def test_plain_http_is_not_served(prometheus, agent):
+    code = prometheus.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' http://{agent}:{PORT}/metrics || true")
+    assert code != "200"
+
+
+def test_firewall_admits_only_the_scrape_sources(host, agent, container_address):
+    chain = host.check_output("nft list chain inet keel_filter roles_input")
+    assert f"tcp dport {PORT} accept" in chain
+    # The test machine is not a scrape source: its packets are dropped.
+    assert tcp_probe(container_address, PORT) == "filtered"
+
+
+def test_alert_rules_pass_promtool(prometheus, agent):
+    if agent != "agent12":
+        pytest.skip("runs once")
+    prometheus.run_test("promtool check rules /etc/prometheus/keel-node.rules.yml")
+    result = prometheus.run("cd /etc/prometheus && promtool test rules keel-node.rules.test.yml")
+    assert result.rc == 0, result.stdout + result.stderr
+    groups = json.loads(prometheus.check_output("curl -sf http://127.0.0.1:9090/api/v1/rules"))["data"]["groups"]
+    assert {rule["name"] for group in groups for rule in group["rules"]} >= {"HostDown", "RebootRequired"}
+
+
+def test_dashboard_queries_run(prometheus, agent):
+    """Every dashboard query is valid PromQL; the host panels have data for this agent."""
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    with_data = {"Up", "CPU busy", "Memory available", "Disk space used", "Pending updates"}
+    for panel in panels:
+        for target in panel["targets"]:
+            expr = target["expr"].replace("$instance", f"{agent}:{PORT}").replace("$__rate_interval", "1m")
+            result = query(prometheus, expr)
+            if panel["title"] in with_data:
+                assert result, (panel["title"], expr)
+
+
+def journal_has(journal, marker: str) -> bool:
+    return journal.run("journalctl --directory=/var/log/journal/remote --no-pager -o cat --grep=%s", marker).rc == 0
+
+
+def test_journal_reaches_the_collector(host, agent, journal):
+    marker = f"keel-test-{agent}-{uuid.uuid4().hex}"
+    host.run_test("logger -t keel-test %s", marker)
+    assert wait_for(lambda: journal_has(journal, marker), timeout=60), marker
+
+
+def test_journal_survives_a_collector_outage(host, agent, journal):
+    journal.run_test("systemctl stop systemd-journal-remote.socket systemd-journal-remote.service")
+    try:
+        marker = f"keel-outage-{agent}-{uuid.uuid4().hex}"
+        host.run_test("logger -t keel-test %s", marker)
+        time.sleep(15)
+        assert not journal_has(journal, marker)
+    finally:
+        journal.run_test("systemctl start systemd-journal-remote.socket")
+    assert wait_for(lambda: journal_has(journal, marker), timeout=90), marker
+
+
+def test_web_config_check_rejects_a_plain_password(host, agent):
+    host.run_test("""echo '{"basic_auth_users": {"x": "plain"}}' > /tmp/bad.yml""")
+    result = host.run("python3 /usr/local/libexec/keel/keel_web_config_check.py /tmp/bad.yml")
+    assert result.rc == 1
+    assert "not a bcrypt hash" in result.stderr
+
+
+def test_rsyslog_forwards_over_tls(host, agent, journal):
+    if agent != "agent12":
+        pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
+    marker = f"keel-rsyslog-{uuid.uuid4().hex}"
+    host.run_test("logger -t keel-test %s", marker)
+    assert wait_for(lambda: journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0, timeout=60), marker

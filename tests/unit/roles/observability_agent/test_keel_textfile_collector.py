@@ -1,0 +1,222 @@
+"""The textfile collectors: pure parsing, atomic files, IMDSv2 against the test fixture."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import HTTPServer
+
+import pytest
+from scripts_loader import FILES, ROOT, load_script
+
+collector = load_script(FILES / "keel_textfile_collector.py", "keel_textfile_collector")
+imds_fixture = load_script(ROOT / "molecule" / "observability_agent" / "files" / "imds_fixture.py", "imds_fixture")
+
+APT_OUTPUT = """\
+NOTE: This is only a simulation!
+Reading package lists...
+Inst libssl3 [3.0.15-1~deb12u1] (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
+Inst openssl [3.0.15-1~deb12u1] (3.0.17-1~deb12u2 Debian:12.11/stable, Debian-Security:12/stable-security [amd64])
+Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable-updates [all])
+Inst newpkg (1.0-1 Debian:12.11/stable [amd64])
+Conf libssl3 (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
+"""
+
+
+def values(lines: list[str]) -> dict[str, str]:
+    """Samples of a metric file as {"name{labels}": "value"}."""
+    return dict(line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (APT_OUTPUT, (4, 2)),
+        ("", (0, 0)),
+        ("Conf x (1 Debian:12/stable [all])\n", (0, 0)),
+    ],
+)
+def test_parse_apt_simulation(output, expected):
+    assert collector.parse_apt_simulation(output) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [("CostCenter", "CostCenter"), ("aws:cost-center", "aws_cost_center"), ("1st", "_1st"), ("a.b/c", "a_b_c")],
+)
+def test_label_name(key, label):
+    assert collector.label_name(key) == label
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1795661234.567, "1795661234.567"),
+        (1795661234.0, "1795661234"),
+        (3, "3"),
+        (True, "1"),
+        (-1, "-1"),
+        (0.25, "0.25"),
+    ],
+)
+def test_sample_values_keep_full_precision(value, text):
+    assert collector.sample("m", value) == f"m {text}"
+
+
+def test_sample_escapes_label_values():
+    assert collector.sample("m", 1, {"b": 'x"y', "a": "p\\q\nr"}) == 'm{a="p\\\\q\\nr",b="x\\"y"} 1'
+
+
+def test_ec2_metrics_mark_missing_tags():
+    lines = collector.ec2_metrics(
+        {"instance_id": "i-1", "instance_type": "t3.micro", "availability_zone": "eu-west-1a"},
+        {"Project": "keel", "Owner": ""},
+        ["Project", "Owner", "CostCenter"],
+    )
+    samples = values(lines)
+    info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
+    assert 'tag_Project="keel"' in info
+    assert 'tag_Owner=""' in info
+    assert 'instance_type="t3.micro"' in info
+    assert samples['keel_ec2_cost_tag_missing{key="Project"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="Owner"}'] == "1"
+    assert samples['keel_ec2_cost_tag_missing{key="CostCenter"}'] == "1"
+
+
+def test_docker_metrics():
+    info = {
+        "ContainersRunning": 3,
+        "ContainersPaused": 0,
+        "ContainersStopped": 2,
+        "Images": 7,
+        "ServerVersion": "20.10.24",
+        "Driver": "overlay2",
+        "Warnings": ["WARNING: No swap limit support"],
+    }
+    samples = values(collector.docker_metrics(info))
+    assert samples['keel_docker_containers{state="running"}'] == "3"
+    assert samples['keel_docker_containers{state="stopped"}'] == "2"
+    assert samples["keel_docker_images"] == "7"
+    assert samples["keel_docker_warnings"] == "1"
+
+
+def test_ci_runner_metrics():
+    state = {
+        "updated": 1000,
+        "runners": [
+            {"name": "r1", "state": "busy", "jobs_completed": 7},
+            {"name": "r2", "state": "idle", "jobs_completed": 3},
+            {"name": "r3", "state": "offline"},
+        ],
+    }
+    samples = values(collector.ci_runner_metrics(state, now=1060))
+    assert samples['keel_ci_runner_busy{runner="r1"}'] == "1"
+    assert samples['keel_ci_runner_busy{runner="r2"}'] == "0"
+    assert samples['keel_ci_runners{state="offline"}'] == "1"
+    assert samples['keel_ci_runner_jobs_total{runner="r1"}'] == "7"
+    assert samples["keel_ci_runner_state_age_seconds"] == "60"
+
+
+def run(tmp_path, *args: str) -> tuple[int, dict[str, str]]:
+    rc = collector.main([*args, "--output-dir", str(tmp_path), "--interval", "60"])
+    name = args[0]
+    text = (tmp_path / f"keel_{name}.prom").read_text()
+    return rc, values(text.splitlines())
+
+
+def test_ci_runner_collector_reads_the_state_file(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"updated": time.time(), "runners": [{"name": "r1", "state": "busy"}]}))
+    rc, samples = run(tmp_path, "ci_runner", "--ci-runner-state-file", str(state))
+    assert rc == 0
+    assert samples["keel_ci_runner_state_present"] == "1"
+    assert samples['keel_ci_runner_busy{runner="r1"}'] == "1"
+    assert samples['keel_textfile_collector_success{collector="ci_runner"}'] == "1"
+    assert samples['keel_textfile_collector_interval_seconds{collector="ci_runner"}'] == "60"
+
+
+def test_ci_runner_collector_without_state_file(tmp_path):
+    rc, samples = run(tmp_path, "ci_runner", "--ci-runner-state-file", str(tmp_path / "missing.json"))
+    assert rc == 0
+    assert samples["keel_ci_runner_state_present"] == "0"
+
+
+def test_failed_run_keeps_the_last_success_time(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{}")
+    run(tmp_path, "ci_runner", "--ci-runner-state-file", str(state))
+    first = values((tmp_path / "keel_ci_runner.prom").read_text().splitlines())
+    last = first['keel_textfile_collector_last_success_timestamp_seconds{collector="ci_runner"}']
+    state.write_text("not json")
+    rc, samples = run(tmp_path, "ci_runner", "--ci-runner-state-file", str(state))
+    assert rc == 1
+    assert samples['keel_textfile_collector_success{collector="ci_runner"}'] == "0"
+    assert samples['keel_textfile_collector_last_success_timestamp_seconds{collector="ci_runner"}'] == last
+
+
+def test_reboot_collector(tmp_path):
+    flag = tmp_path / "reboot-required"
+    rc, samples = run(tmp_path, "reboot", "--reboot-required-file", str(flag))
+    assert (rc, samples["keel_reboot_required"]) == (0, "0")
+    flag.write_text("*** System restart required ***\n")
+    (tmp_path / "reboot-required.pkgs").write_text("linux-image-amd64\nlibc6\nlibc6\n")
+    rc, samples = run(tmp_path, "reboot", "--reboot-required-file", str(flag))
+    assert samples["keel_reboot_required"] == "1"
+    assert samples["keel_reboot_required_packages"] == "2"
+
+
+def test_files_are_replaced_atomically(tmp_path):
+    collector.write_atomically(tmp_path, "keel_x.prom", ["a 1"])
+    collector.write_atomically(tmp_path, "keel_x.prom", ["a 2"])
+    assert [p.name for p in tmp_path.iterdir()] == ["keel_x.prom"]
+    assert (tmp_path / "keel_x.prom").read_text() == "a 2\n"
+    assert (tmp_path / "keel_x.prom").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.fixture
+def imds():
+    server = HTTPServer(("127.0.0.1", 0), imds_fixture.Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_ec2_collector_speaks_imdsv2(tmp_path, imds):
+    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", imds, "--tag-key", "CostCenter", "--tag-key", "Owner")
+    assert rc == 0
+    assert samples["keel_ec2_imds_up"] == "1"
+    assert samples['keel_ec2_cost_tag_missing{key="CostCenter"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="Owner"}'] == "1"
+    info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
+    assert 'tag_CostCenter="cc-1234"' in info
+
+
+def test_imds_fixture_refuses_requests_without_a_token(imds):
+    with pytest.raises(collector.urllib.error.HTTPError) as refused:
+        collector.imds_get(imds, "wrong-token", "meta-data/instance-id")
+    assert refused.value.code == 401
+
+
+def test_ec2_collector_without_imds_exits_cleanly_and_quickly(tmp_path):
+    started = time.monotonic()
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", "http://127.0.0.1:9")
+    assert time.monotonic() - started < 5
+    assert rc == 0
+    assert samples["keel_ec2_imds_up"] == "0"
+    assert not any(key.startswith("keel_ec2_instance_info") for key in samples)
+
+
+def test_docker_collector_without_docker(tmp_path):
+    rc, samples = run(tmp_path, "docker", "--docker-binary", str(tmp_path / "no-docker"))
+    assert rc == 0
+    assert samples["keel_docker_up"] == "0"
+
+
+def test_endpoint_scheme_is_checked(tmp_path):
+    with pytest.raises(SystemExit):
+        collector.parse_args(
+            ["ec2", "--output-dir", str(tmp_path), "--interval", "1", "--imds-endpoint", "file:///etc"]
+        )
