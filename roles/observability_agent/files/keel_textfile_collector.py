@@ -335,34 +335,36 @@ def collect_docker(args: argparse.Namespace) -> tuple[bool, list[str]]:
 
 # --- CI runners ---------------------------------------------------------------
 
-RUNNER_STATES = ("idle", "busy", "offline")
+RUNNER_STATES = ("idle", "busy", "offline", "stopped")
+
+
+def runner_state(runner: dict) -> str:
+    """One word for a runner of the ci_runner role's state file: its service, then GitHub's view."""
+    if not runner.get("active", False):
+        return "stopped"
+    if not runner.get("online", False):
+        return "offline"
+    return "busy" if runner.get("busy", False) else "idle"
 
 
 def ci_runner_metrics(state: dict, now: float) -> list[str]:
-    """Metrics from the ci_runner role's state file (schema in the role README)."""
+    """Metrics from the ci_runner role's state file (schema in roles/ci_runner/README.md)."""
     runners = state.get("runners") or []
     by_state = {name: 0 for name in RUNNER_STATES}
     per_runner: list[str] = []
-    jobs: list[str] = []
     for runner in runners:
-        status = str(runner.get("state", "offline"))
-        by_state[status] = by_state.get(status, 0) + 1
+        status = runner_state(runner)
+        by_state[status] += 1
         per_runner.append(sample("keel_ci_runner_busy", int(status == "busy"), {"runner": runner.get("name", "")}))
-        jobs.append(
-            sample(
-                "keel_ci_runner_jobs_total", int(runner.get("jobs_completed", 0)), {"runner": runner.get("name", "")}
-            )
-        )
     updated = float(state.get("updated", 0))
     return [
         *metric(
             "keel_ci_runners",
             "gauge",
-            "Runners by state.",
+            "Runners by state (stopped: service not active; offline: GitHub does not see it).",
             [sample("keel_ci_runners", count, {"state": name}) for name, count in sorted(by_state.items())],
         ),
         *metric("keel_ci_runner_busy", "gauge", "1 while the runner runs a job.", per_runner),
-        *metric("keel_ci_runner_jobs_total", "counter", "Jobs the runner completed.", jobs),
         *metric(
             "keel_ci_runner_state_age_seconds",
             "gauge",

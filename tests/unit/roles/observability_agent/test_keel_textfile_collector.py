@@ -102,19 +102,23 @@ def test_docker_metrics():
 
 
 def test_ci_runner_metrics():
+    # The ci_runner role's schema (roles/ci_runner/README.md).
     state = {
         "updated": 1000,
         "runners": [
-            {"name": "r1", "state": "busy", "jobs_completed": 7},
-            {"name": "r2", "state": "idle", "jobs_completed": 3},
-            {"name": "r3", "state": "offline"},
+            {"name": "r1", "unit": "keel-runner@r1.service", "active": True, "online": True, "busy": True},
+            {"name": "r2", "unit": "keel-runner@r2.service", "active": True, "online": True, "busy": False},
+            {"name": "r3", "unit": "keel-runner@r3.service", "active": True, "online": False, "busy": False},
+            {"name": "r4", "unit": "keel-runner@r4.service", "active": False, "online": False, "busy": False},
         ],
     }
     samples = values(collector.ci_runner_metrics(state, now=1060))
     assert samples['keel_ci_runner_busy{runner="r1"}'] == "1"
     assert samples['keel_ci_runner_busy{runner="r2"}'] == "0"
+    assert samples['keel_ci_runners{state="busy"}'] == "1"
+    assert samples['keel_ci_runners{state="idle"}'] == "1"
     assert samples['keel_ci_runners{state="offline"}'] == "1"
-    assert samples['keel_ci_runner_jobs_total{runner="r1"}'] == "7"
+    assert samples['keel_ci_runners{state="stopped"}'] == "1"
     assert samples["keel_ci_runner_state_age_seconds"] == "60"
 
 
@@ -127,7 +131,9 @@ def run(tmp_path, *args: str) -> tuple[int, dict[str, str]]:
 
 def test_ci_runner_collector_reads_the_state_file(tmp_path):
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"updated": time.time(), "runners": [{"name": "r1", "state": "busy"}]}))
+    state.write_text(
+        json.dumps({"updated": time.time(), "runners": [{"name": "r1", "active": True, "online": True, "busy": True}]})
+    )
     rc, samples = run(tmp_path, "ci_runner", "--ci-runner-state-file", str(state))
     assert rc == 0
     assert samples["keel_ci_runner_state_present"] == "1"
