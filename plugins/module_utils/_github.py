@@ -19,6 +19,7 @@ import urllib.request
 API_VERSION = "2022-11-28"
 USER_AGENT = "keel.platform-ci_runner"
 RETRYABLE = (500, 502, 503, 504)
+CONNECT_ATTEMPTS = 3
 LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 SCOPE_KINDS = ("repo", "org", "enterprise")
 
@@ -147,7 +148,8 @@ class GitHubClient:
                 status, headers, payload = self._once(method, url, body, token)
             except (urllib.error.URLError, OSError) as error:
                 reason = getattr(error, "reason", error)
-                if attempt == self.attempts:
+                # A network that is down rarely comes back within seconds: fail sooner than for 5xx.
+                if attempt >= min(self.attempts, CONNECT_ATTEMPTS):
                     raise GitHubError(
                         f"Cannot reach the GitHub API at {url}: {reason}. Check api_url, DNS, proxies and "
                         "that this host may connect to it."

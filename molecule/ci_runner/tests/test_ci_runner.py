@@ -90,7 +90,7 @@ def test_no_secret_is_stored_in_clear(host):
         found = host.run(f"grep -rl -- '{secret}' /etc/keel /opt/keel-runner /etc/systemd/system")
         assert found.stdout == ""
     credential = host.file("/etc/keel/ci_runner/github.cred")
-    assert credential.mode == 0o600 or credential.user == "root"
+    assert (credential.mode, credential.user) == (0o600, "root")
 
 
 def test_app_authentication_was_used_on_debian13(host, prefix):
