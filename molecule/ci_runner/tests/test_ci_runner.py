@@ -33,7 +33,7 @@ def test_service_is_active_as_the_runner_user(host, instance):
     assert service.is_running
     assert service.is_enabled
     pid = host.check_output(f"systemctl show --property=MainPID --value keel-runner@{instance}.service")
-    assert host.check_output(f"ps -o user= -p {pid}").strip() == "keel-runner"
+    assert host.check_output(f"stat -c %U /proc/{pid}") == "keel-runner"
 
 
 def test_runner_user_is_unprivileged(host):
