@@ -21,7 +21,7 @@ description:
   - With O(state=swept) it deletes the offline runners whose name starts with O(name_prefix) and
     that are not listed in O(keep).
   - With O(ephemeral=true), O(state=present) only checks the credential and resolves the runner
-    group: ephemeral runners register themselves just in time (C(generate-jitconfig)) before each job.
+    group, because ephemeral runners register themselves just in time (C(generate-jitconfig)) before each job.
   - Retries server errors and rate limits with backoff; a refused credential or an unreachable API
     fails with a message that names the cause and the URL.
 author:

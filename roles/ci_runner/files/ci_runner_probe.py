@@ -58,6 +58,7 @@ def main():
                 "docker_host": os.path.isfile("/etc/ansible/facts.d/docker_host.fact"),
                 "docker": shutil.which("docker") is not None,
                 "cryptography": importlib.util.find_spec("cryptography") is not None,
+                "python_apt": importlib.util.find_spec("apt") is not None,
             }
         )
     )
