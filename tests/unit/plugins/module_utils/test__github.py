@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import urllib.request
 
 import pytest
 from ansible_collections.keel.platform.plugins.module_utils import _github as gh
@@ -254,3 +255,10 @@ def test_a_garbled_private_key_says_so():
 
 def test_ghes_prefix_is_accepted(github):
     assert gh.list_runners(gh.GitHubClient(github.url + "/api/v3", token=TOKEN), SCOPE) == []
+
+
+def test_fixture_answers_head_without_a_body(github):
+    request = urllib.request.Request(f"{github.url}/repos/keel/app/actions/runners", method="HEAD")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert (response.status, response.read()) == (200, b"")
