@@ -30,6 +30,10 @@ def runners_named(host, name):
 @pytest.mark.parametrize("instance", KEPT)
 def test_service_is_active_as_the_runner_user(host, instance):
     service = host.service(f"keel-runner@{instance}.service")
+    # An ephemeral runner exits after its job; systemd starts the next within RestartSec.
+    deadline = time.monotonic() + 30
+    while not service.is_running and time.monotonic() < deadline:
+        time.sleep(1)
     assert service.is_running
     assert service.is_enabled
     pid = host.check_output(f"systemctl show --property=MainPID --value keel-runner@{instance}.service")
