@@ -57,8 +57,10 @@ lint: yamllint ansible-lint ruff actionlint
 yamllint: venv
 	yamllint --strict .
 
+# Its own ANSIBLE_HOME: Molecule leaves a copy of the collection in
+# .cache/ansible/collections, which would shadow this working tree.
 ansible-lint: venv
-	ansible-lint --offline --profile production
+	ANSIBLE_HOME=$(CURDIR)/.cache/ansible-lint ansible-lint --offline --profile production
 
 actionlint: venv
 	actionlint

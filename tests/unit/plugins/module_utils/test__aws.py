@@ -165,7 +165,7 @@ def test_client_config_carries_retries_timeouts_and_user_agent():
 
 
 def test_client_uses_endpoint_region_and_temporary_credentials():
-    session = _aws.session(access_key="AKIDEXAMPLE", secret_key="secret", region="eu-west-1")  # noqa: S106
+    session = _aws.session(access_key="AKIDEXAMPLE", secret_key="secret", region="eu-west-1")
     credentials = {"AccessKeyId": "ASIATEMP", "SecretAccessKey": "s", "SessionToken": "t"}
     ec2 = _aws.client(session, "ec2", "ap-south-1", "http://127.0.0.1:9", credentials=credentials)
     assert ec2.meta.region_name == "ap-south-1"
