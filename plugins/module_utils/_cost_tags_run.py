@@ -111,13 +111,13 @@ def metrics_text(plans):
 
 
 def write_atomic(path, text, mode=0o644):
-    """Write text to path through a temporary file in the same directory and a rename."""
+    """Write text (str or bytes) to path through a temporary file in the same directory and a rename."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=".keel-", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
 from tests.fixtures.aws_estate import IMAGE_ID, TEAMS, seed, seed_cost  # noqa: E402
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
 
 REGIONS = ["us-east-1", "eu-west-1"]
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 POLICY = {
     "version": 1,
     "required_tags": [
@@ -86,23 +85,10 @@ def account(tmp_path_factory):
 
 
 def run(account, module, args, *flags):
-    """The result dict of `ansible localhost -m keel.platform.<module>` through the proxy."""
+    """The result dict of keel.platform.<module> through the proxy."""
     account["proxy"].rules.calls.clear()
     params = {"policy_data": POLICY, "regions": REGIONS, "endpoint_url": account["proxy"].url, **args}
-    env = {
-        **os.environ,
-        **CREDENTIALS,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_HOME": str(account["dir"] / "ansible-home"),
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    command = [str(Path(sys.executable).with_name("ansible")), "localhost", "-m", f"keel.platform.{module}"]
-    completed = subprocess.run(
-        [*command, "-a", json.dumps(params), *flags], capture_output=True, text=True, env=env, cwd=ROOT, check=False
-    )
-    return json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    return run_module(module, params, account["dir"] / "ansible-home", *flags)
 
 
 def ec2_tags(account, resource_id, region=REGIONS[0]):
