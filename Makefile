@@ -22,7 +22,7 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast lint yamllint ansible-lint ruff sanity unit integration molecule \
-	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening bench-inventory constraints clean
+	$(addprefix molecule-,$(SCENARIOS)) docs bench-hardening bench-inventory bench-cost-tags constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -78,6 +78,9 @@ bench-hardening: venv testbed
 
 bench-inventory: venv
 	$(BIN)/python bench/inventory/run.py $(BENCH_ARGS)
+
+bench-cost-tags: venv
+	$(BIN)/python bench/cost_tags/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt

@@ -26,6 +26,16 @@ REGIONAL_TYPES = (
 )
 GLOBAL_TYPES = ("bucket",)
 RESOURCE_TYPES = REGIONAL_TYPES + GLOBAL_TYPES
+# The largest page each List/Describe call accepts: fewest calls per resource.
+PAGE_SIZES = {
+    "describe_instances": 1000,
+    "describe_volumes": 500,
+    "describe_snapshots": 1000,
+    "describe_network_interfaces": 1000,
+    "describe_images": 1000,
+    "describe_db_instances": 100,
+    "describe_load_balancers": 400,
+}
 _CREATE_IMAGE = re.compile(r"CreateImage\((?P<instance>i-[0-9a-f]+)\)(?: for (?P<image>ami-[0-9a-f]+))?")
 
 
@@ -45,7 +55,7 @@ class _Region:
         return f"{self.prefix}{kind}/{resource_id}"
 
     def _pages(self, service, operation, key, **params):
-        for page in paginate(self.client(service), operation, **params):
+        for page in paginate(self.client(service), operation, page_size=PAGE_SIZES.get(operation), **params):
             yield from page.get(key, ())
 
     def _item(self, kind, arn, resource_id, tags, parents=(), **extra):

@@ -2,8 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn tag plans into TagResources/UntagResources batches and apply them (pure: the call is injected).
 
-TagResources sets one tag map on at most 20 ARNs, so resources that need the same tags in the
-same region share a call. A call answers per ARN (FailedResourcesMap): failures that may pass
+TagResources sets one tag map on at most 20 ARNs, so resources share a call when they take the
+same map in the same region. Setting a tag to the value it already has changes nothing, so a
+resource may be sent more of its target tags than it needs; the grouping with the fewest calls of
+four is used: by the tags to add, by the whole target (every policy key's value after the run),
+one (key, value) at a time, or by target in full batches with the remainders one (key, value) at a
+time. A call answers per ARN (FailedResourcesMap): failures that may pass
 (throttling, 5xx) are retried with backoff for those ARNs only; the others are reported and the
 rest of the batch stands. aws: keys are never sent.
 """
@@ -21,20 +25,65 @@ def _chunks(items, size):
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
+def _owned(tags):
+    return {k: v for k, v in tags.items() if not k.lower().startswith("aws:")}
+
+
+def _target(result):
+    """Every policy key's value after the run (what the resource will carry anyway), plus what it needs."""
+    keys = {action["key"] for action in result.get("actions", ())}
+    return _owned({**{k: v for k, v in result.get("after", {}).items() if k in keys}, **result["add"]})
+
+
+def _tag_groups(plans, strategy):
+    groups = {}
+    for result in plans:
+        add = _owned(result["add"])
+        if not add:
+            continue
+        if strategy == "per_key":
+            maps = [{key: value} for key, value in add.items()]
+        else:
+            maps = [_target(result) if strategy == "target" else add]
+        for tags in maps:
+            groups.setdefault((result["region"] or "", tuple(sorted(tags.items()))), []).append(result["arn"])
+    return groups
+
+
+def _hybrid(plans, size):
+    """Full batches of equal targets; what is left over shares (key, value) batches."""
+    by_target = _tag_groups(plans, "target")
+    chosen = {"arn": set()}
+    groups = {}
+    for key, arns in by_target.items():
+        full = len(arns) - len(arns) % size
+        if full:
+            groups[key] = arns[:full]
+        chosen["arn"].update(arns[full:])
+    rest = _tag_groups([p for p in plans if p["arn"] in chosen["arn"]], "per_key")
+    for key, arns in rest.items():
+        groups.setdefault(key, []).extend(arns)
+    return groups
+
+
+def _calls(groups, size):
+    return sum(-(-len(arns) // size) for arns in groups.values())
+
+
 def batches(plans, size=MAX_ARNS):
     """[{operation: tag|untag, region, tags or keys, arns}] for every plan with a change, at most `size` ARNs each."""
     if not 1 <= size <= MAX_ARNS:
         raise ValueError(f"batch size must be between 1 and {MAX_ARNS}, got {size}")
-    tag_groups, untag_groups = {}, {}
+    candidates = [_tag_groups(plans, strategy) for strategy in ("add", "target", "per_key")]
+    candidates.append(_hybrid(plans, size))
+    tag_groups = min(candidates, key=lambda groups: _calls(groups, size))
+    untag_groups = {}
     for result in plans:
-        add = {k: v for k, v in result["add"].items() if not k.lower().startswith("aws:")}
         remove = [k for k in result["remove"] if not k.lower().startswith("aws:")]
-        if add:
-            tag_groups.setdefault((result["region"], tuple(sorted(add.items()))), []).append(result["arn"])
         if remove:
             untag_groups.setdefault((result["region"], tuple(remove)), []).append(result["arn"])
     out = []
-    for (region, tags), arns in sorted(tag_groups.items(), key=lambda item: (item[0][0] or "", item[0][1])):
+    for (region, tags), arns in sorted(tag_groups.items()):
         out.extend({"operation": "tag", "region": region, "tags": dict(tags), "arns": c} for c in _chunks(arns, size))
     for (region, keys), arns in sorted(untag_groups.items(), key=lambda item: (item[0][0] or "", item[0][1])):
         out.extend({"operation": "untag", "region": region, "keys": list(keys), "arns": c} for c in _chunks(arns, size))

@@ -19,59 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
-from tests.fixtures.aws_estate import IMAGE_ID, TEAMS, seed, seed_cost  # noqa: E402
+from tests.fixtures.aws_estate import COST_POLICY, seed, seed_cost, write_amis_file  # noqa: E402
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
 
 REGIONS = ["us-east-1", "eu-west-1"]
-POLICY = {
-    "version": 1,
-    "required_tags": [
-        {
-            "key": "team",
-            "allowed": sorted(TEAMS),
-            "default": [
-                {
-                    "source": "autoscaling_group",
-                    "pattern": "^(?P<value>[a-z-]+?)-(prod|staging|dev)-",
-                    "map": {service: team for team, services in TEAMS.items() for service in services},
-                }
-            ],
-        },
-        {"key": "env", "pattern": "^(prod|staging|dev)$"},
-        {"key": "cost-center", "pattern": "^cc-[0-9]+$"},
-    ],
-    "inheritance": [{"parent": "instance", "child": "volume", "policy": "fill_missing"}],
-}
+POLICY = COST_POLICY
 
 
 @pytest.fixture(scope="module")
 def account(tmp_path_factory):
     """A moto server with a small fleet and the cost extras; moto's public AMIs cut to the one we launch."""
     here = tmp_path_factory.mktemp("cost")
-    amis = here / "amis.json"
-    amis.write_text(
-        json.dumps(
-            [
-                {
-                    "ami_id": IMAGE_ID,
-                    "state": "available",
-                    "public": True,
-                    "owner_id": "801119661308",
-                    "name": "base",
-                    "description": "base",
-                    "root_device_type": "ebs",
-                    "root_device_name": "/dev/sda1",
-                    "architecture": "x86_64",
-                    "virtualization_type": "hvm",
-                    "hypervisor": "xen",
-                    "image_type": "machine",
-                }
-            ]
-        )
-    )
+    amis = write_amis_file(here / "amis.json")
     previous = os.environ.get("MOTO_AMIS_PATH")
-    os.environ.update(CREDENTIALS, MOTO_AMIS_PATH=str(amis))
+    os.environ.update(CREDENTIALS, MOTO_AMIS_PATH=amis)
     try:
         with MotoServer(here / "moto.log") as moto:
             os.environ.pop("MOTO_AMIS_PATH")

@@ -72,3 +72,24 @@ def test_cost_estimates_rank_the_costliest_first():
         for r in resources
     ]
     assert [item["arn"] for item in rank_untagged(plans, resources)] == ["i", "v", "s"]
+
+
+def test_the_grouping_with_fewest_calls_wins_and_only_sends_target_values():
+    def plan(arn, add, after):
+        return {
+            "arn": arn,
+            "region": "r",
+            "add": add,
+            "remove": [],
+            "after": after,
+            "actions": [{"key": "team"}, {"key": "env"}],
+        }
+
+    # 15 resources miss env, 15 miss team, all end with team=a, env=p: one call by target, two by add
+    plans = [plan(f"e{n}", {"env": "p"}, {"team": "a", "env": "p", "x": "1"}) for n in range(10)]
+    plans += [plan(f"t{n}", {"team": "a"}, {"team": "a", "env": "p"}) for n in range(10)]
+    out = batches(plans)
+    assert [(b["tags"], len(b["arns"])) for b in out] == [({"env": "p", "team": "a"}, 20)]
+    # different targets but one shared missing key: per (key, value) needs fewer calls
+    plans = [plan(f"i{n}", {"env": "p"}, {"team": f"t{n}", "env": "p"}) for n in range(20)]
+    assert [(b["tags"], len(b["arns"])) for b in batches(plans)] == [({"env": "p"}, 20)]
