@@ -98,11 +98,13 @@ class _Region:
                 for m in item.get("BlockDeviceMappings", ())
                 if m.get("Ebs", {}).get("SnapshotId")
             ]
+            source = item.get("SourceInstanceId")  # the instance CreateImage was called on
             yield self._item(
                 "image",
                 self.arn("image", item["ImageId"]),
                 item["ImageId"],
                 _tags(item.get("Tags")),
+                [self.arn("instance", source)] if source else [],
                 snapshots=snapshots,
             )
 

@@ -97,6 +97,11 @@ def test_check_mode_changes_nothing_and_reports_the_exact_plan(account):
     }
     assert volume["after"] == {"team": "search", "env": "prod", "cost-center": "cc-100"}
     assert plans[extras["snapshot"]]["after"]["team"] == "search"  # from its volume
+    assert plans[extras["image"]]["add"] == {"team": "payments", "env": "prod", "cost-center": "cc-100"}
+    assert actions(plans["payments-web"])["team"]["action"] == "not_fixable"
+    scaled = actions(plans[extras["asg_instance"]])["team"]
+    assert scaled["value"] == "payments"
+    assert scaled["reason"] == f"default from autoscaling_group aws:autoscaling:groupName=ledger-prod-{REGIONS[0]}-99"
     orphan = plans[extras["orphan_snapshot"]]
     assert orphan["parent"].endswith(f"instance/{extras['owner_instance']}")
     assert orphan["add"] == {"team": "payments", "env": "prod", "cost-center": "cc-100"}
