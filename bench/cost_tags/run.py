@@ -7,15 +7,16 @@ network interfaces, volumes, snapshots, Elastic IPs, plus the cost extras), puts
 in front, and runs keel.platform.cost_tags mode=apply, then again (nothing left to change).
 
 The floor is what the issue sets: one TagResources call per 20 resources that need a change (in
-each region, as the call is regional), plus
-the discovery pages (every List/Describe call at its largest page size, one tagging read per
-bucket, one STS call). Renames of mis-cased keys also need UntagResources; they are counted in the
+each region, as the call is regional), plus the discovery pages: the calls a bare boto3 listing
+of the same resources makes at the largest page sizes (with one tag read per 20 load balancers
+and per bucket, and one STS call). Renames of mis-cased keys also need UntagResources; they are counted in the
 total and shown apart. Prints a table and writes build/bench/cost_tags/results.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -40,30 +41,40 @@ from tests.fixtures.moto_server import MotoServer  # noqa: E402
 WRITES = ("TagResources", "UntagResources")
 
 
-def discovery_floor(endpoint, regions):
-    """{operation: fewest calls} to list what the estate holds, from a direct count on moto."""
-    floor = {"GetCallerIdentity": 1}
+def discovery_floor(proxy, regions):
+    """{action: calls} of a bare boto3 listing of the same resources at the largest page sizes, through the proxy."""
+    proxy.rules.calls.clear()
+    endpoint = proxy.url
+    operations = {
+        "ec2": {
+            "describe_instances": {},
+            "describe_volumes": {},
+            "describe_snapshots": {"OwnerIds": ["self"]},
+            "describe_network_interfaces": {},
+            "describe_images": {"Owners": ["self"]},
+        },
+        "rds": {"describe_db_instances": {}},
+        "elbv2": {"describe_load_balancers": {}},
+    }
     for region in regions:
-        ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint)
-        rds = boto3.client("rds", region_name=region, endpoint_url=endpoint)
-        elb = boto3.client("elbv2", region_name=region, endpoint_url=endpoint)
-        counts = {
-            "describe_instances": sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"]),
-            "describe_volumes": len(ec2.describe_volumes()["Volumes"]),
-            "describe_snapshots": len(ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]),
-            "describe_network_interfaces": len(ec2.describe_network_interfaces()["NetworkInterfaces"]),
-            "describe_images": len(ec2.describe_images(Owners=["self"])["Images"]),
-            "describe_db_instances": len(rds.describe_db_instances()["DBInstances"]),
-            "describe_load_balancers": len(elb.describe_load_balancers()["LoadBalancers"]),
-        }
-        for operation, count in counts.items():
-            name = "".join(part.title() for part in operation.split("_"))
-            floor[name] = floor.get(name, 0) + max(1, math.ceil(count / PAGE_SIZES[operation]))
-        floor["DescribeAddresses"] = floor.get("DescribeAddresses", 0) + 1
-    buckets = boto3.client("s3", region_name=regions[0], endpoint_url=endpoint).list_buckets()["Buckets"]
-    floor["ListBuckets"] = 1
-    floor["GetBucketTagging"] = len(buckets)
-    return floor
+        for service, calls in operations.items():
+            client = boto3.client(service, region_name=region, endpoint_url=endpoint)
+            for operation, params in calls.items():
+                pages = client.get_paginator(operation).paginate(
+                    PaginationConfig={"PageSize": PAGE_SIZES[operation]}, **params
+                )
+                for page in pages:
+                    if operation == "describe_load_balancers":
+                        arns = [item["LoadBalancerArn"] for item in page["LoadBalancers"]]
+                        for start in range(0, len(arns), 20):
+                            client.describe_tags(ResourceArns=arns[start : start + 20])
+        boto3.client("ec2", region_name=region, endpoint_url=endpoint).describe_addresses()
+    s3 = boto3.client("s3", region_name=regions[0], endpoint_url=endpoint)
+    for bucket in s3.list_buckets()["Buckets"]:
+        with contextlib.suppress(s3.exceptions.ClientError):  # NoSuchTagSet
+            s3.get_bucket_tagging(Bucket=bucket["Name"])
+    boto3.client("sts", region_name=regions[0], endpoint_url=endpoint).get_caller_identity()
+    return calls_by_action(proxy.rules)
 
 
 def calls_by_action(rules):
@@ -89,8 +100,8 @@ def main(argv=None):
             seed(moto.url, args.size, args.regions)
             seed_cost(moto.url, args.regions[0])
             seeded = time.monotonic() - started
-            floor = discovery_floor(moto.url, args.regions)
             with AwsProxy(moto.port) as proxy:
+                floor = discovery_floor(proxy, args.regions)
                 params = {
                     "policy_data": COST_POLICY,
                     "regions": args.regions,
