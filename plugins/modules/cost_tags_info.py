@@ -23,7 +23,7 @@ extends_documentation_fragment:
   - keel.platform.cost_tags
 attributes:
   check_mode:
-    description: Nothing is written to AWS; the metrics file is written in check mode too.
+    description: Nothing is written to AWS in any mode; in check mode the metrics file is not written either.
     support: full
   diff_mode:
     description: Reports nothing as a diff.
@@ -33,12 +33,16 @@ options:
     description: Minimum compliance, in percent (0 to 100), below which the module fails.
     type: float
     default: 0
-  metrics_dir:
+  write_metrics:
     description:
-      - Directory of the node exporter's textfile collector; when set, C(keel_cost_tags.prom) is
-        written there (through a temporary file and a rename).
-      - The observability agent's directory is C(/var/lib/prometheus/node-exporter).
+      - Write C(keel_cost_tags.prom) to O(metrics_dir) (through a temporary file and a rename), with
+        C(keel_untagged_resources{resource_type,key}) and C(keel_cost_tag_compliance_ratio).
+    type: bool
+    default: false
+  metrics_dir:
+    description: Directory of the node exporter's textfile collector (the observability agent's one by default).
     type: path
+    default: /var/lib/prometheus/node-exporter
 notes:
   - Runs where boto3 is, usually C(localhost); needs only Describe/List permissions.
 seealso:
@@ -51,7 +55,7 @@ EXAMPLES = r"""
     policy: "{{ keel_cost_policy_path }}"
     regions: [eu-west-1, us-east-1]
     threshold: 95
-    metrics_dir: /var/lib/prometheus/node-exporter
+    write_metrics: true
 """
 
 RETURN = r"""
@@ -76,7 +80,7 @@ expired_exceptions:
   elements: dict
 metrics_path:
   description: The metrics file written.
-  returned: when O(metrics_dir) is set
+  returned: when O(write_metrics=true)
   type: str
 """
 
@@ -101,7 +105,8 @@ def main():
     module = AnsibleModule(
         argument_spec=aws_argument_spec(
             threshold={"type": "float", "default": 0},
-            metrics_dir={"type": "path"},
+            write_metrics={"type": "bool", "default": False},
+            metrics_dir={"type": "path", "default": "/var/lib/prometheus/node-exporter"},
             **OPTIONS,
         ),
         mutually_exclusive=MUTUALLY_EXCLUSIVE,
@@ -120,10 +125,11 @@ def main():
     except (ValueError, _aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
         module.fail_json(msg=_aws.describe_error(error, "resource discovery", params.get("endpoint_url")))
     result = dict(report(plans, resources, params["top"]), changed=False)
-    if params["metrics_dir"]:
+    if params["write_metrics"]:
         result["metrics_path"] = os.path.join(params["metrics_dir"], "keel_cost_tags.prom")
         try:
-            write_atomic(result["metrics_path"], metrics_text(plans))
+            if not module.check_mode:
+                write_atomic(result["metrics_path"], metrics_text(plans))
         except OSError as error:
             module.fail_json(msg=f"cannot write {result['metrics_path']}: {error}; fix the directory's permissions")
     compliance = result["summary"]["compliance"]

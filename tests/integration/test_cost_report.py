@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -124,3 +125,44 @@ def test_a_bad_period_says_what_to_do(server):
     result = report(server, start="2026-11-01", end="2026-08-01")
     assert result["failed"]
     assert "must be before end" in result["msg"]
+
+
+def test_module_defaults_set_the_connection_once_for_the_aws_group(server, tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "module_defaults": {"group/keel.platform.aws": {"endpoint_url": server["proxy"].url}},
+                    "tasks": [
+                        {
+                            "keel.platform.cost_report": {
+                                "tag_key": "team",
+                                "start": MONTHS[0][0],
+                                "end": MONTHS[-1][1],
+                            },
+                            "register": "costs",
+                        },
+                        {"ansible.builtin.assert": {"that": ["costs.summary.total == 740.0"]}},
+                    ],
+                }
+            ]
+        )
+    )
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_HOME": str(tmp_path / "home"),
+    }
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:]

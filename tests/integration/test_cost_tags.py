@@ -133,7 +133,12 @@ def test_exceptions_hold_until_they_expire_and_the_threshold_fails(account, tmp_
             }
         )
     )
-    args = {"exceptions_file": str(exceptions), "resource_types": ["database"], "metrics_dir": str(tmp_path / "prom")}
+    args = {
+        "exceptions_file": str(exceptions),
+        "resource_types": ["database"],
+        "write_metrics": True,
+        "metrics_dir": str(tmp_path / "prom"),
+    }
     held = run(account, "cost_tags_info", dict(args, today="2026-12-31"))
     assert {e["id"] for e in held["exempt"]} == {"orphan-db"}
     assert not held["expired_exceptions"]
