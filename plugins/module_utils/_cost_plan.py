@@ -153,9 +153,12 @@ def key_status(action):
 
 
 def summarise(plans, failed=()):
-    """Counts by resource type and key, and the compliance share (resources compliant before the run)."""
+    """Counts by resource type and key (with the reasons of what is not fixable), and the compliance share.
+
+    Compliance is the share of resources compliant before the run; `failed` maps ARNs to why tagging failed.
+    """
     counts = {}
-    failed = set(failed)
+    failed = dict(failed) if isinstance(failed, dict) else dict.fromkeys(failed, "tagging failed")
     for result in plans:
         per_type = counts.setdefault(result["type"], {})
         for action in result["actions"]:
@@ -164,8 +167,11 @@ def summarise(plans, failed=()):
                 continue
             if status == "fixed" and result["arn"] in failed:
                 status = "not_fixable"
-            cell = per_type.setdefault(action["key"], dict.fromkeys(STATUSES, 0))
+            cell = per_type.setdefault(action["key"], dict(dict.fromkeys(STATUSES, 0), reasons={}))
             cell[status] += 1
+            if status == "not_fixable":
+                reason = failed.get(result["arn"]) or action.get("reason") or "unknown"
+                cell["reasons"][reason] = cell["reasons"].get(reason, 0) + 1
     total = len(plans)
     compliant = sum(1 for result in plans if result["compliant"])
     return {

@@ -98,7 +98,9 @@ resources:
     remove: {description: Tag keys removed, type: list, elements: str}
     actions: {description: "One action per required key (key, action, value, reason)", type: list, elements: dict}
 summary:
-  description: Counts by resource type and key (compliant, fixed, not_fixable, exempt) and the compliance share.
+  description:
+    - Counts by resource type and key (compliant, fixed, not_fixable with its reasons, exempt).
+    - The compliance share (resources compliant before the run).
   returned: always
   type: dict
 untagged:

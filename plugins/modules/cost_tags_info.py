@@ -60,7 +60,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 summary:
-  description: Counts by resource type and key (compliant, fixed meaning fixable, not_fixable, exempt) and compliance.
+  description:
+    - Counts by resource type and key (compliant, fixed meaning fixable, not_fixable with its reasons, exempt).
+    - The compliance share (resources compliant with the policy).
   returned: always
   type: dict
 untagged:

@@ -111,7 +111,18 @@ def test_summary_counts_and_metrics():
     )
     summary = summarise(plans)
     assert summary["compliance"] == 50.0
-    assert summary["by_type"]["volume"]["team"] == {"compliant": 0, "fixed": 0, "not_fixable": 1, "exempt": 0}
+    assert summary["by_type"]["volume"]["team"] == {
+        "compliant": 0,
+        "fixed": 0,
+        "not_fixable": 1,
+        "exempt": 0,
+        "reasons": {"missing, and no parent value or default rule gives one": 1},
+    }
+    renamed = plan(policy, [resource("instance", "i-9", {"Team": "search", "cost-center": "cc-1"})], TODAY)
+    assert summarise(renamed)["by_type"]["instance"]["team"]["fixed"] == 1
+    failed = summarise(renamed, {"arn:instance/i-9": "AccessDenied: no"})["by_type"]["instance"]["team"]
+    assert failed["not_fixable"] == 1
+    assert failed["reasons"] == {"AccessDenied: no": 1}
     assert untagged_metrics(plans) == {("volume", "team"): 1, ("volume", "cost-center"): 1}
 
 
