@@ -5,11 +5,13 @@
 TagResources sets one tag map on at most 20 ARNs, so resources share a call when they take the
 same map in the same region. Setting a tag to the value it already has changes nothing, so a
 resource may be sent more of its target tags than it needs; the grouping with the fewest calls of
-four is used: by the tags to add, by the whole target (every policy key's value after the run),
-one (key, value) at a time, or by target in full batches with the remainders one (key, value) at a
-time. A call answers per ARN (FailedResourcesMap): failures that may pass
-(throttling, 5xx) are retried with backoff for those ARNs only; the others are reported and the
-rest of the batch stands. aws: keys are never sent.
+these is used: by the tags to add; by the whole target (every policy key's value after the run);
+one (key, value) at a time; or by target, with the resources left in partial batches smaller than
+a threshold (each threshold tried) sent one (key, value) at a time.
+
+A call answers per ARN (FailedResourcesMap): failures that may pass (throttling, 5xx) are retried
+with backoff for those ARNs only; the others are reported and the rest of the batch stands. aws:
+keys are never sent.
 """
 
 from __future__ import annotations
@@ -50,18 +52,16 @@ def _tag_groups(plans, strategy):
     return groups
 
 
-def _hybrid(plans, size):
-    """Full batches of equal targets; what is left over shares (key, value) batches."""
-    by_target = _tag_groups(plans, "target")
-    chosen = {"arn": set()}
-    groups = {}
-    for key, arns in by_target.items():
-        full = len(arns) - len(arns) % size
-        if full:
-            groups[key] = arns[:full]
-        chosen["arn"].update(arns[full:])
-    rest = _tag_groups([p for p in plans if p["arn"] in chosen["arn"]], "per_key")
-    for key, arns in rest.items():
+def _hybrid(plans, size, smallest):
+    """Batches of equal targets; remainders smaller than `smallest` share (key, value) batches instead."""
+    groups, rest = {}, set()
+    for key, arns in _tag_groups(plans, "target").items():
+        remainder = len(arns) % size
+        keep = len(arns) - remainder if remainder < smallest else len(arns)
+        if keep:
+            groups[key] = arns[:keep]
+        rest.update(arns[keep:])
+    for key, arns in _tag_groups([p for p in plans if p["arn"] in rest], "per_key").items():
         groups.setdefault(key, []).extend(arns)
     return groups
 
@@ -75,7 +75,7 @@ def batches(plans, size=MAX_ARNS):
     if not 1 <= size <= MAX_ARNS:
         raise ValueError(f"batch size must be between 1 and {MAX_ARNS}, got {size}")
     candidates = [_tag_groups(plans, strategy) for strategy in ("add", "target", "per_key")]
-    candidates.append(_hybrid(plans, size))
+    candidates.extend(_hybrid(plans, size, smallest) for smallest in range(2, size + 1))
     tag_groups = min(candidates, key=lambda groups: _calls(groups, size))
     untag_groups = {}
     for result in plans:

@@ -93,3 +93,29 @@ def test_the_grouping_with_fewest_calls_wins_and_only_sends_target_values():
     # different targets but one shared missing key: per (key, value) needs fewer calls
     plans = [plan(f"i{n}", {"env": "p"}, {"team": f"t{n}", "env": "p"}) for n in range(20)]
     assert [(b["tags"], len(b["arns"])) for b in batches(plans)] == [({"env": "p"}, 20)]
+
+
+def test_every_need_is_covered_by_the_cheapest_grouping():
+    def plan(arn, team, env):
+        return {
+            "arn": arn,
+            "region": "r",
+            "add": {"team": team, "env": env},
+            "remove": [],
+            "after": {"team": team, "env": env},
+            "actions": [{"key": "team"}, {"key": "env"}],
+        }
+
+    # four targets of one resource each, two teams and two envs: 4 calls by target, 4 by key,
+    # and no better grouping exists; every need is still covered exactly
+    plans = [plan(f"a{n}", team, env) for n, (team, env) in enumerate([("x", "p"), ("x", "d"), ("y", "p"), ("y", "d")])]
+    out = batches(plans)
+    assert len(out) == 4
+    covered = {(arn, key, value) for b in out for arn in b["arns"] for key, value in b["tags"].items()}
+    assert covered == {(p["arn"], k, v) for p in plans for k, v in p["add"].items()}
+    # 21 + 5 resources of two targets: 2 + 1 calls by target beat 20 + 4 by key for the rest
+    plans = [plan(f"b{n}", "x", "p") for n in range(21)] + [plan(f"c{n}", "x", "d") for n in range(5)]
+    out = batches(plans)
+    assert len(out) == 3
+    covered = {(arn, key, value) for b in out for arn in b["arns"] for key, value in b["tags"].items()}
+    assert covered == {(p["arn"], k, v) for p in plans for k, v in p["add"].items()}
