@@ -25,7 +25,8 @@ BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit \
-	integration molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory constraints clean
+	integration molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
+	constraints clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -99,6 +100,9 @@ bench-hardening: venv testbed
 
 bench-inventory: venv
 	$(BIN)/python bench/inventory/run.py $(BENCH_ARGS)
+
+bench-cost-tags: venv
+	$(BIN)/python bench/cost_tags/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt

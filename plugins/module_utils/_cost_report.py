@@ -1,0 +1,103 @@
+# Copyright: Keel platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cost Explorer results grouped by a cost-allocation tag and by service, as rows, totals, CSV and Markdown (pure)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+UNTAGGED = "(untagged)"
+
+
+def request(start, end, granularity, tag_key, metric):
+    """GetCostAndUsage parameters: one group per (tag value, service)."""
+    return {
+        "TimePeriod": {"Start": start, "End": end},
+        "Granularity": granularity,
+        "Metrics": [metric],
+        "GroupBy": [{"Type": "TAG", "Key": tag_key}, {"Type": "DIMENSION", "Key": "SERVICE"}],
+    }
+
+
+def _tag_value(key, tag_key):
+    """Cost Explorer names tag groups '<key>$<value>'; an empty value means untagged."""
+    value = key.split("$", 1)[1] if key.startswith(tag_key + "$") else key
+    return value or UNTAGGED
+
+
+def rows(results_by_time, tag_key, metric):
+    """[{start, end, tag, service, amount, unit}] of GetCostAndUsage ResultsByTime pages."""
+    out = []
+    for period in results_by_time:
+        start, end = period["TimePeriod"]["Start"], period["TimePeriod"]["End"]
+        for group in period.get("Groups", ()):
+            keys = group.get("Keys", [])
+            value = group.get("Metrics", {}).get(metric, {})
+            out.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "tag": _tag_value(keys[0] if keys else "", tag_key),
+                    "service": keys[1] if len(keys) > 1 else "",
+                    "amount": round(float(value.get("Amount", 0)), 6),
+                    "unit": value.get("Unit", "USD"),
+                }
+            )
+    return out
+
+
+def _add(totals, key, amount):
+    totals[key] = round(totals.get(key, 0.0) + amount, 6)
+
+
+def summarise(table):
+    """Totals by tag value, by service, by period and tag; the untagged amount and share (percent)."""
+    by_tag, by_service, by_period = {}, {}, {}
+    for row in table:
+        _add(by_tag, row["tag"], row["amount"])
+        _add(by_service, row["service"], row["amount"])
+        _add(by_period.setdefault(row["start"], {}), row["tag"], row["amount"])
+    total = round(sum(by_tag.values()), 6)
+    untagged = by_tag.get(UNTAGGED, 0.0)
+    return {
+        "total": total,
+        "unit": table[0]["unit"] if table else "USD",
+        "by_tag": dict(sorted(by_tag.items(), key=lambda item: (-item[1], item[0]))),
+        "by_service": dict(sorted(by_service.items(), key=lambda item: (-item[1], item[0]))),
+        "by_period": {start: by_period[start] for start in sorted(by_period)},
+        "untagged": {"amount": untagged, "share": round(100.0 * untagged / total, 2) if total else 0.0},
+    }
+
+
+def to_csv(table):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=["start", "end", "tag", "service", "amount", "unit"], lineterminator="\n"
+    )
+    writer.writeheader()
+    writer.writerows(table)
+    return buffer.getvalue()
+
+
+def to_markdown(summary, tag_key, start, end, colours=None, chart=None):
+    """A report for people: totals by tag value (with chart colours), the untagged share, top services."""
+    unit = summary["unit"]
+    lines = [
+        f"# Cost by `{tag_key}` from {start} to {end}",
+        "",
+        f"Total: **{summary['total']:.2f} {unit}**. Untagged: **{summary['untagged']['amount']:.2f} {unit}**"
+        f" ({summary['untagged']['share']:.2f} %).",
+        "",
+        f"| {tag_key} | Cost ({unit}) | Share | Chart colour |",
+        "|---|---:|---:|---|",
+    ]
+    for value, amount in summary["by_tag"].items():
+        share = 100.0 * amount / summary["total"] if summary["total"] else 0.0
+        colour = "#{:02x}{:02x}{:02x}".format(*colours[value]) if colours and value in colours else ""
+        lines.append(f"| {value} | {amount:.2f} | {share:.2f} % | {colour} |")
+    lines += ["", f"| Service | Cost ({unit}) |", "|---|---:|"]
+    lines += [f"| {service} | {amount:.2f} |" for service, amount in summary["by_service"].items()]
+    if chart:
+        lines += ["", f"![Cost by {tag_key} over time]({chart})"]
+    return "\n".join(lines) + "\n"

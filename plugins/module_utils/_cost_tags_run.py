@@ -1,0 +1,126 @@
+# Copyright: Keel platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What cost_tags and cost_tags_info share: options (doc fragment cost_tags), policy, discovery, report."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+
+from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, discover
+from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import rank_untagged
+from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
+from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
+    CostPolicyError,
+    load_policy,
+    parse_exceptions,
+    parse_policy,
+)
+
+OPTIONS = {
+    "policy": {"type": "path"},
+    "policy_data": {"type": "dict"},
+    "exceptions_file": {"type": "path"},
+    "regions": {"type": "list", "elements": "str"},
+    "resource_types": {
+        "type": "list",
+        "elements": "str",
+        "choices": list(RESOURCE_TYPES),
+        "default": list(RESOURCE_TYPES),
+    },
+    "today": {"type": "str"},
+    "workers": {"type": "int", "default": 4},
+    "top": {"type": "int", "default": 50},
+}
+MUTUALLY_EXCLUSIVE = [("policy", "policy_data")]
+REQUIRED_ONE_OF = [("policy", "policy_data")]
+
+
+def policy_from_params(params):
+    """The cost policy of the module's options; raises CostPolicyError with a message for the user."""
+    policy = load_policy(params["policy"]) if params.get("policy") else parse_policy(params["policy_data"])
+    if params.get("exceptions_file"):
+        import dataclasses
+
+        import yaml
+
+        try:
+            with open(params["exceptions_file"], encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+        except (OSError, yaml.YAMLError) as error:
+            raise CostPolicyError(f"cannot read the exceptions file {params['exceptions_file']}: {error}") from None
+        if isinstance(data, dict):
+            data = data.get("exceptions")
+        extra = parse_exceptions(data, where=params["exceptions_file"])
+        policy = dataclasses.replace(policy, exceptions=policy.exceptions + extra)
+    return policy
+
+
+def today_from_params(params):
+    if not params.get("today"):
+        return datetime.datetime.now(datetime.timezone.utc).date()
+    try:
+        return datetime.date.fromisoformat(params["today"])
+    except ValueError:
+        raise CostPolicyError(f"today must be a date (YYYY-MM-DD), got {params['today']!r}") from None
+
+
+def evaluate(params, clients, remove_keys=()):
+    """(resources, plans) of the module's options; AWS errors propagate."""
+    policy = policy_from_params(params)
+    today = today_from_params(params)
+    regions = params.get("regions") or [params["region"]]
+    resources = discover(clients, regions, clients.account_id(), params["resource_types"], params["workers"])
+    return resources, plan(policy, resources, today, remove_keys)
+
+
+def report(plans, resources, top, failed=None):
+    """The report both modules return: summary counts, untagged ranked by cost, exemptions, expired exceptions."""
+    failed = failed or {}
+    exempt = [
+        dict(a, arn=p["arn"], id=p["id"], type=p["type"])
+        for p in plans
+        for a in p["actions"]
+        if a["action"] == "exempt"
+    ]
+    expired = [dict(e, arn=p["arn"], id=p["id"], type=p["type"]) for p in plans for e in p["expired_exceptions"]]
+    return {
+        "summary": summarise(plans, failed),
+        "untagged": rank_untagged(plans, resources, top),
+        "exempt": exempt,
+        "expired_exceptions": expired,
+    }
+
+
+def metrics_text(plans):
+    """Prometheus text exposition of keel_untagged_resources by resource type and key."""
+    lines = [
+        "# HELP keel_untagged_resources Resources missing a required cost tag or carrying an invalid value.",
+        "# TYPE keel_untagged_resources gauge",
+    ]
+    for (kind, key), count in sorted(untagged_metrics(plans).items()):
+        lines.append(f'keel_untagged_resources{{resource_type="{kind}",key="{key}"}} {count}')
+    summary = summarise(plans)
+    lines += [
+        "# HELP keel_cost_tag_compliance_ratio Share of resources compliant with the cost policy.",
+        "# TYPE keel_cost_tag_compliance_ratio gauge",
+        f"keel_cost_tag_compliance_ratio {summary['compliance'] / 100:.4f}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path, text, mode=0o644):
+    """Write text (str or bytes) to path through a temporary file in the same directory and a rename."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".keel-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

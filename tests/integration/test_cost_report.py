@@ -1,0 +1,168 @@
+# Copyright: Keel platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cost_report against moto_server on 127.0.0.1: results set through moto's own CE API; tag activation
+(which moto lacks) answered by the loopback proxy in Cost Explorer's JSON protocol."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
+from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
+from tests.fixtures.moto_server import MotoServer  # noqa: E402
+from tests.unit.plugins.module_utils.test__png_chart import read_png  # noqa: E402
+
+MONTHS = [("2026-08-01", "2026-09-01"), ("2026-09-01", "2026-10-01"), ("2026-10-01", "2026-11-01")]
+COSTS = {"team$payments": [120.0, 130.0, 150.0], "team$search": [80.0, 60.0, 40.0], "team$": [50.0, 50.0, 60.0]}
+PALETTE_FIRST = (31, 119, 180)
+
+
+def _results():
+    periods = []
+    for index, (start, end) in enumerate(MONTHS):
+        groups = [
+            {
+                "Keys": [key, "Amazon Elastic Compute Cloud - Compute"],
+                "Metrics": {"UnblendedCost": {"Amount": str(v[index]), "Unit": "USD"}},
+            }
+            for key, v in COSTS.items()
+        ]
+        periods.append({"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups, "Estimated": False})
+    return {"results": [{"ResultsByTime": periods, "DimensionValueAttributes": []}]}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    here = tmp_path_factory.mktemp("cost-report")
+    os.environ.update(CREDENTIALS)
+    with MotoServer(here / "moto.log") as moto:
+        body = json.dumps(_results()).encode()
+        post = urllib.request.Request(  # noqa: S310 -- loopback moto server
+            moto.url + "/moto-api/static/ce/cost-and-usage-results",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(post, timeout=10).close()  # noqa: S310 -- loopback moto server
+        with AwsProxy(moto.port) as proxy:
+            yield {"proxy": proxy, "dir": here}
+
+
+def report(server, **args):
+    params = {
+        "tag_key": "team",
+        "start": MONTHS[0][0],
+        "end": MONTHS[-1][1],
+        "endpoint_url": server["proxy"].url,
+        **args,
+    }
+    flags = ("--check",) if params.pop("check", False) else ()
+    return run_module("cost_report", params, server["dir"] / "ansible-home", *flags)
+
+
+def test_report_as_data_csv_markdown_and_png_then_nothing_changes(server, tmp_path):
+    result = report(server, output_dir=str(tmp_path))
+    assert result["changed"]
+    summary = result["summary"]
+    assert summary["total"] == 740.0
+    assert summary["by_tag"] == {"payments": 400.0, "search": 180.0, "(untagged)": 160.0}
+    assert summary["untagged"] == {"amount": 160.0, "share": 21.62}
+    with open(result["files"]["csv"], encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 9
+    assert {row["tag"] for row in table} == {"payments", "search", "(untagged)"}
+    markdown = Path(result["files"]["markdown"]).read_text()
+    assert "Untagged: **160.00 USD** (21.62 %)" in markdown
+    assert "| payments | 400.00 | 54.05 % | #1f77b4 |" in markdown
+    width, height, rows = read_png(Path(result["files"]["png"]).read_bytes())
+    assert (width, height) == (800, 400)
+    assert any(PALETTE_FIRST in row for row in rows)
+    again = report(server, output_dir=str(tmp_path))
+    assert not again["changed"]
+
+
+def test_check_mode_writes_nothing(server, tmp_path):
+    result = report(server, output_dir=str(tmp_path / "new"), check=True)
+    assert result["changed"]
+    assert not (tmp_path / "new").exists()
+
+
+def test_tag_keys_are_activated_once(server):
+    rules = server["proxy"].rules
+    rules.answers = {
+        "ListCostAllocationTags": {
+            "CostAllocationTags": [{"TagKey": "team", "Type": "UserDefined", "Status": "Inactive"}]
+        },
+        "UpdateCostAllocationTagsStatus": {"Errors": []},
+    }
+    rules.requests = {}
+    first = report(server, activate_tags=["team", "env"])
+    assert first["changed"]
+    assert first["activated"] == ["team", "env"]
+    assert rules.requests["UpdateCostAllocationTagsStatus"] == [
+        {"CostAllocationTagsStatus": [{"TagKey": "team", "Status": "Active"}, {"TagKey": "env", "Status": "Active"}]}
+    ]
+    rules.answers["ListCostAllocationTags"] = {
+        "CostAllocationTags": [{"TagKey": key, "Type": "UserDefined", "Status": "Active"} for key in ("team", "env")]
+    }
+    second = report(server, activate_tags=["team", "env"])
+    assert not second["changed"]
+    assert len(rules.requests["UpdateCostAllocationTagsStatus"]) == 1
+    rules.reset()
+
+
+def test_a_bad_period_says_what_to_do(server):
+    result = report(server, start="2026-11-01", end="2026-08-01")
+    assert result["failed"]
+    assert "must be before end" in result["msg"]
+
+
+def test_module_defaults_set_the_connection_once_for_the_aws_group(server, tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "module_defaults": {"group/keel.platform.aws": {"endpoint_url": server["proxy"].url}},
+                    "tasks": [
+                        {
+                            "keel.platform.cost_report": {
+                                "tag_key": "team",
+                                "start": MONTHS[0][0],
+                                "end": MONTHS[-1][1],
+                            },
+                            "register": "costs",
+                        },
+                        {"ansible.builtin.assert": {"that": ["costs.summary.total == 740.0"]}},
+                    ],
+                }
+            ]
+        )
+    )
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_HOME": str(tmp_path / "home"),
+    }
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:]

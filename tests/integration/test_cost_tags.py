@@ -1,0 +1,191 @@
+# Copyright: Keel platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cost_tags and cost_tags_info against moto_server on 127.0.0.1 (their own server: these tests write tags).
+
+The tests run in file order: reports and failures first, then the full apply and its second run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
+from tests.fixtures.aws_estate import COST_POLICY, seed, seed_cost, write_amis_file  # noqa: E402
+from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
+from tests.fixtures.moto_server import MotoServer  # noqa: E402
+
+REGIONS = ["us-east-1", "eu-west-1"]
+POLICY = COST_POLICY
+
+
+@pytest.fixture(scope="module")
+def account(tmp_path_factory):
+    """A moto server with a small fleet and the cost extras; moto's public AMIs cut to the one we launch."""
+    here = tmp_path_factory.mktemp("cost")
+    amis = write_amis_file(here / "amis.json")
+    previous = os.environ.get("MOTO_AMIS_PATH")
+    os.environ.update(CREDENTIALS, MOTO_AMIS_PATH=amis)
+    try:
+        with MotoServer(here / "moto.log") as moto:
+            os.environ.pop("MOTO_AMIS_PATH")
+            seed(moto.url, 40, REGIONS)
+            extras = seed_cost(moto.url, REGIONS[0])
+            with AwsProxy(moto.port) as proxy:
+                yield {"moto": moto, "proxy": proxy, "extras": extras, "dir": here}
+    finally:
+        if previous is not None:
+            os.environ["MOTO_AMIS_PATH"] = previous
+
+
+def run(account, module, args, *flags):
+    """The result dict of keel.platform.<module> through the proxy."""
+    account["proxy"].rules.calls.clear()
+    params = {"policy_data": POLICY, "regions": REGIONS, "endpoint_url": account["proxy"].url, **args}
+    return run_module(module, params, account["dir"] / "ansible-home", *flags)
+
+
+def ec2_tags(account, resource_id, region=REGIONS[0]):
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=account["moto"].url)
+    found = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])["Tags"]
+    return {tag["Key"]: tag["Value"] for tag in found}
+
+
+def by_id(result):
+    return {item["id"]: item for item in result["resources"]}
+
+
+def actions(item):
+    return {action["key"]: action for action in item["actions"]}
+
+
+def test_bad_policy_gives_a_clear_error(account):
+    bad = dict(POLICY, inheritance=[{"parent": "volume", "child": "instance"}])
+    result = run(account, "cost_tags", {"policy_data": bad})
+    assert result["failed"]
+    assert "bad cost policy" in result["msg"]
+    assert "volume->instance is not an inheritance edge" in result["msg"]
+
+
+def test_check_mode_changes_nothing_and_reports_the_exact_plan(account):
+    extras = account["extras"]
+    before = ec2_tags(account, extras["owner_instance"])
+    result = run(account, "cost_tags", {"mode": "apply"}, "--check", "--diff")
+    assert result["changed"]
+    assert not result.get("failed")
+    assert account["proxy"].rules.total("TagResources") == 0
+    assert ec2_tags(account, extras["owner_instance"]) == before
+    plans = by_id(result)
+    owner = actions(plans[extras["owner_instance"]])
+    assert owner["team"]["action"] == "overwrite"
+    assert owner["team"]["value"] == "payments"
+    volume = plans[extras["volume"]]
+    assert actions(volume)["team"]["action"] == "skip"  # fill_missing keeps team=search
+    assert actions(volume)["env"] == {
+        "key": "env",
+        "action": "add",
+        "value": "prod",
+        "reason": f"inherited from instance {extras['owner_instance']} (fill_missing)",
+    }
+    assert volume["after"] == {"team": "search", "env": "prod", "cost-center": "cc-100"}
+    assert plans[extras["snapshot"]]["after"]["team"] == "search"  # from its volume
+    assert plans[extras["image"]]["add"] == {"team": "payments", "env": "prod", "cost-center": "cc-100"}
+    assert actions(plans["payments-web"])["team"]["action"] == "not_fixable"
+    scaled = actions(plans[extras["asg_instance"]])["team"]
+    assert scaled["value"] == "payments"
+    assert scaled["reason"] == f"default from autoscaling_group aws:autoscaling:groupName=ledger-prod-{REGIONS[0]}-99"
+    orphan = plans[extras["orphan_snapshot"]]
+    assert orphan["parent"].endswith(f"instance/{extras['owner_instance']}")
+    assert orphan["add"] == {"team": "payments", "env": "prod", "cost-center": "cc-100"}
+    invalid = actions(plans[extras["invalid_instance"]])
+    assert invalid["env"]["action"] == "not_fixable"
+    assert "production" in invalid["env"]["reason"]
+    assert invalid["cost-center"]["action"] == "rename"
+    assert invalid["cost-center"]["from"] == "CostCenter"
+    assert plans["keel-miscased"]["after"] == {"team": "data", "env": "dev", "cost-center": "cc-103"}
+    assert result["diff"]
+    assert all(set(d) == {"before", "after", "before_header", "after_header"} for d in result["diff"])
+    assert all(len(batch["arns"]) <= 20 for batch in result["batches"])
+
+
+def test_exceptions_hold_until_they_expire_and_the_threshold_fails(account, tmp_path):
+    exceptions = tmp_path / "exceptions.yml"
+    exceptions.write_text(
+        json.dumps(
+            {
+                "exceptions": [
+                    {
+                        "resource": "orphan-db",
+                        "key": "*",
+                        "owner": "ana",
+                        "reason": "migrating",
+                        "expires": "2026-12-31",
+                    }
+                ]
+            }
+        )
+    )
+    args = {
+        "exceptions_file": str(exceptions),
+        "resource_types": ["database"],
+        "write_metrics": True,
+        "metrics_dir": str(tmp_path / "prom"),
+    }
+    held = run(account, "cost_tags_info", dict(args, today="2026-12-31"))
+    assert {e["id"] for e in held["exempt"]} == {"orphan-db"}
+    assert not held["expired_exceptions"]
+    assert held["summary"]["compliance"] == 100.0
+    expired = run(account, "cost_tags_info", dict(args, today="2027-01-01", threshold=60))
+    assert expired["failed"]
+    assert "below the threshold of 60.0%" in expired["msg"]
+    assert [e["id"] for e in expired["expired_exceptions"]] == ["orphan-db"] * 3
+    assert expired["untagged"][0]["id"] == "orphan-db"
+    assert expired["untagged"][0]["monthly_cost"] > 0
+    metrics = (tmp_path / "prom" / "keel_cost_tags.prom").read_text()
+    assert 'keel_untagged_resources{resource_type="database",key="team"} 1' in metrics
+
+
+def test_per_arn_failures_are_reported_and_the_rest_applied(account):
+    extras = account["extras"]
+    arn = f"arn:aws:ec2:{REGIONS[0]}:123456789012:instance/"
+    rules = account["proxy"].rules
+    rules.fail_arns = {arn + extras["owner_instance"]: None, arn + extras["invalid_instance"]: 1}
+    result = run(
+        account, "cost_tags", {"mode": "apply", "resource_types": ["instance"], "regions": [REGIONS[0]], "retries": 2}
+    )
+    rules.fail_arns = {}
+    assert result["failed"]
+    assert "1 resource(s) could not be tagged" in result["msg"]
+    assert list(result["failures"]) == [arn + extras["owner_instance"]]
+    assert ec2_tags(account, extras["owner_instance"])["team"] == "Payments"
+    assert "cost-center" in ec2_tags(account, extras["invalid_instance"])  # failed once, retried
+    fixed = [item for item in result["resources"] if item["add"] and item["id"] != extras["owner_instance"]]
+    assert fixed
+    assert all(ec2_tags(account, item["id"]) == item["after"] for item in fixed)
+
+
+def test_apply_fixes_everything_fixable_and_a_second_run_changes_nothing(account):
+    extras = account["extras"]
+    result = run(account, "cost_tags", {"mode": "apply"})
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"]
+    assert ec2_tags(account, extras["owner_instance"])["team"] == "payments"
+    assert ec2_tags(account, extras["volume"]) == {"team": "search", "env": "prod", "cost-center": "cc-100"}
+    s3 = boto3.client("s3", region_name=REGIONS[0], endpoint_url=account["moto"].url)
+    tagset = s3.get_bucket_tagging(Bucket="keel-miscased")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tagset} == {"team": "data", "env": "dev", "cost-center": "cc-103"}
+    again = run(account, "cost_tags", {"mode": "apply"})
+    assert not again["changed"]
+    assert again["summary"]["changes"] == 0
+    assert not again["batches"]
+    assert account["proxy"].rules.total("TagResources") == 0
+    left = {a["action"] for item in again["resources"] for a in item["actions"]}
+    assert left <= {"ok", "skip", "not_fixable", "exempt"}

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import struct
+import zlib
+
+
+def read_png(data):
+    """(width, height, rows of RGB tuples) of a PNG this module wrote (8-bit RGB, filter 0): for tests."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    position, width, height, compressed = 8, 0, 0, b""
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
+        if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
+            raise ValueError(f"bad CRC in {kind!r}")
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            compressed += body
+        position += 12 + length
+    raw = zlib.decompress(compressed)
+    stride = 3 * width + 1
+    rows = []
+    for y in range(height):
+        line = raw[y * stride + 1 : (y + 1) * stride]
+        rows.append([tuple(line[3 * x : 3 * x + 3]) for x in range(width)])
+    return width, height, rows
+
+
+def test_line_chart_draws_each_series_in_its_colour():
+    from ansible_collections.keel.platform.plugins.module_utils._png_chart import BACKGROUND, colours, line_chart
+
+    palette = colours(["a", "b"])
+    data = line_chart({"a": {"p1": 1.0, "p2": 3.0}, "b": {"p1": 2.0}}, ["p1", "p2"], palette, width=200, height=100)
+    width, height, rows = read_png(data)
+    assert (width, height) == (200, 100)
+    seen = {pixel for row in rows for pixel in row}
+    assert {palette["a"], palette["b"], BACKGROUND} <= seen
+    # series a peaks at the top right: its last point is at (width - margin, margin)
+    assert rows[40][160] == palette["a"]
+
+
+def test_cost_report_rows_summary_csv_and_markdown():
+    from ansible_collections.keel.platform.plugins.module_utils._cost_report import rows, summarise, to_csv, to_markdown
+
+    periods = [
+        {
+            "TimePeriod": {"Start": "2026-01-01", "End": "2026-02-01"},
+            "Groups": [
+                {"Keys": ["team$a", "S3"], "Metrics": {"UnblendedCost": {"Amount": "3", "Unit": "USD"}}},
+                {"Keys": ["team$", "EC2"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}},
+            ],
+        }
+    ]
+    table = rows(periods, "team", "UnblendedCost")
+    assert [row["tag"] for row in table] == ["a", "(untagged)"]
+    summary = summarise(table)
+    assert summary["untagged"] == {"amount": 1.0, "share": 25.0}
+    assert summary["by_service"] == {"S3": 3.0, "EC2": 1.0}
+    assert to_csv(table).splitlines()[1] == "2026-01-01,2026-02-01,a,S3,3.0,USD"
+    assert "| a | 3.00 | 75.00 % | #010203 |" in to_markdown(summary, "team", "x", "y", {"a": (1, 2, 3)})

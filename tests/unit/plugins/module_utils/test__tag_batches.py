@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import monthly_cost, rank_untagged
+from ansible_collections.keel.platform.plugins.module_utils._tag_batches import apply_batches, batches
+
+
+def change(arn, add, remove=(), region="r"):
+    return {"arn": arn, "region": region, "add": add, "remove": list(remove)}
+
+
+def test_batches_group_equal_tags_by_region_twenty_arns_at_most_and_skip_aws_keys():
+    plans = [change(f"a{n}", {"team": "x"}) for n in range(45)]
+    plans += [change("b", {"team": "y", "aws:x": "1"}, ["Team", "aws:y"]), change("c", {"team": "x"}, region="s")]
+    out = batches(plans)
+    sizes = [(b["operation"], b["region"], len(b["arns"])) for b in out]
+    assert sizes == [
+        ("tag", "r", 20),
+        ("tag", "r", 20),
+        ("tag", "r", 5),
+        ("tag", "r", 1),
+        ("tag", "s", 1),
+        ("untag", "r", 1),
+    ]
+    assert out[3]["tags"] == {"team": "y"}
+    assert out[-1]["keys"] == ["Team"]
+    with pytest.raises(ValueError, match="between 1 and 20"):
+        batches(plans, 21)
+
+
+def test_per_arn_failures_are_retried_with_backoff_and_the_rest_kept():
+    calls, sleeps = [], []
+    flaky = {"a1": 1}
+
+    def call(batch, arns):
+        calls.append(list(arns))
+        answer = {}
+        if "a0" in arns:
+            answer["a0"] = {"StatusCode": 400, "ErrorCode": "InvalidParameterException", "ErrorMessage": "bad"}
+        if "a1" in arns and flaky["a1"]:
+            flaky["a1"] -= 1
+            answer["a1"] = {"StatusCode": 500, "ErrorCode": "InternalServiceException", "ErrorMessage": "later"}
+        if "a2" in arns:
+            answer["a2"] = {"StatusCode": 400, "ErrorCode": "ThrottlingException", "ErrorMessage": "slow"}
+        return answer
+
+    planned = [{"operation": "tag", "region": "r", "tags": {"t": "v"}, "arns": ["a0", "a1", "a2", "a3"]}]
+    done, failed = apply_batches(planned, call, retries=2, sleep=sleeps.append, rng=lambda: 1.0)
+    assert done == ["a1", "a3"]
+    assert failed == {"a0": "InvalidParameterException: bad", "a2": "ThrottlingException: slow"}
+    assert calls == [["a0", "a1", "a2", "a3"], ["a1", "a2"], ["a2"]]
+    assert sleeps == [0.5, 1.0]
+
+
+def test_cost_estimates_rank_the_costliest_first():
+    resources = [
+        {"arn": "v", "type": "volume", "size_gb": 500, "volume_type": "gp3"},
+        {"arn": "i", "type": "instance", "instance_type": "m6i.large", "state": "running"},
+        {"arn": "s", "type": "snapshot", "size_gb": 100},
+    ]
+    assert [monthly_cost(r) for r in resources] == [40.0, 70.08, 5.0]
+    assert monthly_cost({"type": "instance", "instance_type": "x9.4xlarge"}) == 584.0
+    plans = [
+        {
+            "arn": r["arn"],
+            "id": r["arn"],
+            "type": r["type"],
+            "region": "r",
+            "compliant": False,
+            "actions": [{"key": "team", "action": "not_fixable"}],
+        }
+        for r in resources
+    ]
+    assert [item["arn"] for item in rank_untagged(plans, resources)] == ["i", "v", "s"]
+
+
+def test_the_grouping_with_fewest_calls_wins_and_only_sends_target_values():
+    def plan(arn, add, after):
+        return {
+            "arn": arn,
+            "region": "r",
+            "add": add,
+            "remove": [],
+            "after": after,
+            "actions": [{"key": "team"}, {"key": "env"}],
+        }
+
+    # 15 resources miss env, 15 miss team, all end with team=a, env=p: one call by target, two by add
+    plans = [plan(f"e{n}", {"env": "p"}, {"team": "a", "env": "p", "x": "1"}) for n in range(10)]
+    plans += [plan(f"t{n}", {"team": "a"}, {"team": "a", "env": "p"}) for n in range(10)]
+    out = batches(plans)
+    assert [(b["tags"], len(b["arns"])) for b in out] == [({"env": "p", "team": "a"}, 20)]
+    # different targets but one shared missing key: per (key, value) needs fewer calls
+    plans = [plan(f"i{n}", {"env": "p"}, {"team": f"t{n}", "env": "p"}) for n in range(20)]
+    assert [(b["tags"], len(b["arns"])) for b in batches(plans)] == [({"env": "p"}, 20)]
+
+
+def test_every_need_is_covered_by_the_cheapest_grouping():
+    def plan(arn, team, env):
+        return {
+            "arn": arn,
+            "region": "r",
+            "add": {"team": team, "env": env},
+            "remove": [],
+            "after": {"team": team, "env": env},
+            "actions": [{"key": "team"}, {"key": "env"}],
+        }
+
+    # four targets of one resource each, two teams and two envs: 4 calls by target, 4 by key,
+    # and no better grouping exists; every need is still covered exactly
+    plans = [plan(f"a{n}", team, env) for n, (team, env) in enumerate([("x", "p"), ("x", "d"), ("y", "p"), ("y", "d")])]
+    out = batches(plans)
+    assert len(out) == 4
+    covered = {(arn, key, value) for b in out for arn in b["arns"] for key, value in b["tags"].items()}
+    assert covered == {(p["arn"], k, v) for p in plans for k, v in p["add"].items()}
+    # 21 + 5 resources of two targets: 2 + 1 calls by target beat 20 + 4 by key for the rest
+    plans = [plan(f"b{n}", "x", "p") for n in range(21)] + [plan(f"c{n}", "x", "d") for n in range(5)]
+    out = batches(plans)
+    assert len(out) == 3
+    covered = {(arn, key, value) for b in out for arn in b["arns"] for key, value in b["tags"].items()}
+    assert covered == {(p["arn"], k, v) for p in plans for k, v in p["add"].items()}
