@@ -48,12 +48,12 @@ def server(tmp_path_factory):
     os.environ.update(CREDENTIALS)
     with MotoServer(here / "moto.log") as moto:
         body = json.dumps(_results()).encode()
-        post = urllib.request.Request(  # noqa: S310 -- loopback moto server
+        post = urllib.request.Request(
             moto.url + "/moto-api/static/ce/cost-and-usage-results",
             data=body,
             headers={"Content-Type": "application/json"},
         )
-        urllib.request.urlopen(post, timeout=10).close()  # noqa: S310 -- loopback moto server
+        urllib.request.urlopen(post, timeout=10).close()
         with AwsProxy(moto.port) as proxy:
             yield {"proxy": proxy, "dir": here}
 
