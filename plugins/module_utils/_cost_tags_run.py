@@ -8,6 +8,7 @@ import datetime
 import os
 import tempfile
 
+from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, discover
 from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import rank_untagged
 from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
@@ -73,6 +74,17 @@ def evaluate(params, clients, remove_keys=()):
     regions = params.get("regions") or [params["region"]]
     resources = discover(clients, regions, clients.account_id(), params["resource_types"], params["workers"])
     return resources, plan(policy, resources, today, remove_keys)
+
+
+def evaluate_or_fail(module, clients, remove_keys=()):
+    """evaluate() for a module: a bad policy or an AWS error ends the run with a message that says what to do."""
+    params = module.params
+    try:
+        return evaluate(params, clients, remove_keys)
+    except CostPolicyError as error:
+        module.fail_json(msg=f"bad cost policy: {error}")
+    except (ValueError, _aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
+        module.fail_json(msg=_aws.describe_error(error, "resource discovery", params.get("endpoint_url")))
 
 
 def report(plans, resources, top, failed=None):

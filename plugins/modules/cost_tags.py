@@ -132,12 +132,11 @@ failures:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
-from ansible_collections.keel.platform.plugins.module_utils._cost_policy import CostPolicyError
 from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run import (
     MUTUALLY_EXCLUSIVE,
     OPTIONS,
     REQUIRED_ONE_OF,
-    evaluate,
+    evaluate_or_fail,
     report,
 )
 from ansible_collections.keel.platform.plugins.module_utils._tag_batches import MAX_ARNS, apply_batches, batches
@@ -189,12 +188,7 @@ def main():
             msg=f"batch_size must be between 1 and {MAX_ARNS} (TagResources takes at most {MAX_ARNS} ARNs)"
         )
     clients = Clients(params, pool=max(10, params["workers"] * 2))
-    try:
-        resources, plans = evaluate(params, clients, params["remove_tags"])
-    except CostPolicyError as error:
-        module.fail_json(msg=f"bad cost policy: {error}")
-    except (ValueError, _aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
-        module.fail_json(msg=_aws.describe_error(error, "resource discovery", params.get("endpoint_url")))
+    resources, plans = evaluate_or_fail(module, clients, params["remove_tags"])
     planned = batches(plans, params["batch_size"]) if mode != "find" else []
     failed = {}
     if mode == "apply" and planned:

@@ -91,12 +91,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
-from ansible_collections.keel.platform.plugins.module_utils._cost_policy import CostPolicyError
 from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run import (
     MUTUALLY_EXCLUSIVE,
     OPTIONS,
     REQUIRED_ONE_OF,
-    evaluate,
+    evaluate_or_fail,
     metrics_text,
     report,
     write_atomic,
@@ -120,12 +119,7 @@ def main():
     params = module.params
     if not 0 <= params["threshold"] <= 100:
         module.fail_json(msg=f"threshold is a percentage between 0 and 100, got {params['threshold']}")
-    try:
-        resources, plans = evaluate(params, Clients(params, pool=max(10, params["workers"] * 2)))
-    except CostPolicyError as error:
-        module.fail_json(msg=f"bad cost policy: {error}")
-    except (ValueError, _aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
-        module.fail_json(msg=_aws.describe_error(error, "resource discovery", params.get("endpoint_url")))
+    resources, plans = evaluate_or_fail(module, Clients(params, pool=max(10, params["workers"] * 2)))
     result = dict(report(plans, resources, params["top"]), changed=False)
     if params["write_metrics"]:
         result["metrics_path"] = os.path.join(params["metrics_dir"], "keel_cost_tags.prom")
