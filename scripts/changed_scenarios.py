@@ -43,14 +43,19 @@ def scenarios_of_role(role: str, all_scenarios: list[str]) -> set[str]:
     return {name for name in all_scenarios if name == role or name.startswith(f"{role}_")}
 
 
-def roles_using(plugin: str, root: Path) -> set[str]:
+def role_texts(root: Path) -> dict[str, str]:
+    """Each role's YAML and templates, read once, as one text per role."""
+    texts: dict[str, list[str]] = {}
+    for path in sorted(root.glob("roles/*/**/*")):
+        if path.is_file() and path.suffix in {".yml", ".yaml", ".j2"}:
+            texts.setdefault(path.relative_to(root).parts[1], []).append(path.read_text())
+    return {role: "\n".join(parts) for role, parts in texts.items()}
+
+
+def roles_using(plugin: str, texts: dict[str, str]) -> set[str]:
     """Roles whose YAML or templates name keel.platform.<plugin>."""
     pattern = re.compile(rf"keel\.platform\.{re.escape(plugin)}\b")
-    users = set()
-    for path in root.glob("roles/*/**/*"):
-        if path.is_file() and path.suffix in {".yml", ".yaml", ".j2"} and pattern.search(path.read_text()):
-            users.add(path.relative_to(root).parts[1])
-    return users
+    return {role for role, text in texts.items() if pattern.search(text)}
 
 
 def plugins_importing(util: str, root: Path) -> set[str]:
@@ -65,6 +70,7 @@ def plugins_importing(util: str, root: Path) -> set[str]:
 
 def affected(paths: list[str], root: Path = ROOT) -> list[str]:
     all_scenarios = scenarios(root)
+    texts: dict[str, str] | None = None
     wanted: set[str] = set()
     for raw in paths:
         path = raw.strip()
@@ -80,8 +86,9 @@ def affected(paths: list[str], root: Path = ROOT) -> list[str]:
         elif parts[0] == "plugins" and len(parts) > 2 and parts[1] in PLUGIN_DIRS:
             name = Path(parts[2]).stem
             names = plugins_importing(name, root) if parts[1] in {"module_utils", "plugin_utils"} else {name}
+            texts = role_texts(root) if texts is None else texts
             for plugin in names:
-                for role in roles_using(plugin, root):
+                for role in roles_using(plugin, texts):
                     wanted |= scenarios_of_role(role, all_scenarios)
     return sorted(wanted)
 
