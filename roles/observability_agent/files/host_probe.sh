@@ -12,7 +12,7 @@ else
     echo docker=absent
 fi
 
-if [ -e "$state_file" ] || [ -d "$(dirname "$state_file")" ] || systemctl list-unit-files 'keel-ci-runner*' 2>/dev/null | grep -q '^keel-ci-runner'; then
+if [ -e "$state_file" ] || [ -d "$(dirname "$state_file")" ] || systemctl list-unit-files 'keel-runner@*' 2>/dev/null | grep -q '^keel-runner@'; then
     echo ci_runner=present
 else
     echo ci_runner=absent
