@@ -50,6 +50,15 @@ def daemon_json(path="/etc/docker/daemon.json"):
         return None
 
 
+def parsed_config(text):
+    """The live daemon.json as a dict; {} when absent, unreadable JSON or not an object."""
+    try:
+        config = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def init_open_files_limit():
     """PID 1's hard limit on open files: the most systemd can give dockerd."""
     with open("/proc/1/limits", encoding="utf-8") as handle:
@@ -69,13 +78,15 @@ def succeeds(argv):
 
 def main(argv):
     split = argv.index("--") if "--" in argv else len(argv)
+    live_json = daemon_json()
     print(
         json.dumps(
             {
                 "packages": packages(argv[:split]),
                 "missing_users": missing_users(argv[split + 1 :]),
                 "docker_group": docker_group(),
-                "daemon_json": daemon_json(),
+                "daemon_json": live_json,
+                "daemon_config": parsed_config(live_json),
                 "keel_timers": sorted(
                     os.path.basename(path) for path in glob.glob("/etc/systemd/system/keel-docker-*.timer")
                 ),
