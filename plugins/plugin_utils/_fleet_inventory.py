@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from ansible.errors import AnsibleError
+from ansible.utils.vars import validate_variable_name
 
 # Options that do not change what the inventory contains.
 _NOT_IN_KEY = frozenset(
@@ -87,26 +88,48 @@ def cache_key(plugin_name, path, options, identity, version):
 
 
 def load_into(inventory, built):
-    """Add built hosts, variables and groups to Ansible's inventory."""
+    """Add built hosts, variables and groups to Ansible's inventory.
+
+    Does what add_host, set_variable and add_child do, in bulk. ansible-core 2.19+ wraps the
+    inventory so that set_variable visits every value to convert and tag it (about 3 us a value),
+    and each call also validates the name, looks the host up and writes a debug message: together
+    most of a warm run's own time. The values here are plain JSON types built by this plugin from
+    API answers (or read back from the cache), never trusted as templates either way, and their
+    names repeat from host to host, so names are validated once and a host's variables are added
+    with one dict update. A variable that would merge into an existing mapping (a host another
+    source added first) or has an invalid name goes through Host.set_variable, which merges or warns.
+    """
     for group in built["groups"]:
         inventory.add_group(group)
     for parent in built["children"]:
         inventory.add_group(parent)
-    # ansible-core 2.19+ wraps the inventory so that set_variable visits every value to convert
-    # and tag it, about 3 us a value: the largest cost of a warm run. The values here are plain JSON
-    # types built by this plugin from API answers (or read back from the cache), never trusted as
-    # templates either way, so they go to the wrapped InventoryData directly.
-    target = getattr(inventory, "__wrapped__", inventory)
-    set_variable = target.set_variable
-    add_host = inventory.add_host
+    data = getattr(inventory, "__wrapped__", inventory)
+    hosts, groups = data.hosts, data.groups
+    valid = set()
     for name, hostvars in built["hosts"].items():
-        add_host(name)
-        for key, value in hostvars.items():
-            set_variable(name, key, value)
-    add_child = inventory.add_child
+        inventory.add_host(name)
+        host = hosts[name]
+        current = host.vars
+        if not valid.issuperset(hostvars):
+            valid.update(key for key in hostvars if _valid_name(key))
+        if valid.issuperset(hostvars) and current.keys().isdisjoint(hostvars):
+            current.update(hostvars)
+        else:
+            for key, value in hostvars.items():
+                host.set_variable(key, value)
     for group, members in built["groups"].items():
+        add = groups[group].add_host
         for name in members:
-            add_child(group, name)
-    for parent, groups in built["children"].items():
-        for group in groups:
-            add_child(parent, group)
+            add(hosts[name])
+    data._groups_dict_cache = {}  # as add_child does: the cached group -> host names map is stale
+    for parent, children in built["children"].items():
+        for group in children:
+            inventory.add_child(parent, group)
+
+
+def _valid_name(name):
+    try:
+        validate_variable_name(name)
+    except AnsibleError:
+        return False
+    return True

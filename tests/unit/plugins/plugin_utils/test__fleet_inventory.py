@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ansible.utils.vars as ansible_vars
 import pytest
 from ansible.inventory.data import InventoryData
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import parse_accounts
@@ -142,3 +143,57 @@ def test_load_into_a_real_inventory():
     assert sorted(h.name for h in inventory.groups["aws_fleet"].get_hosts()) == ["web-1", "web-2"]
     assert [g.name for g in inventory.groups["teams"].child_groups] == ["team_a"]
     assert [h.name for h in inventory.groups["teams"].get_hosts()] == ["web-1"]
+
+
+def _state(inventory):
+    """Hosts with their variables and groups (in order), groups with their hosts and children (in order)."""
+    hosts = {name: (host.vars, [g.name for g in host.groups]) for name, host in inventory.hosts.items()}
+    groups = {
+        name: ([h.name for h in group.hosts], [g.name for g in group.child_groups])
+        for name, group in inventory.groups.items()
+    }
+    return hosts, groups
+
+
+def _one_by_one(inventory, built):
+    """What load_into does in bulk, with the inventory's own calls."""
+    for group in [*built["groups"], *built["children"]]:
+        inventory.add_group(group)
+    for name, hostvars in built["hosts"].items():
+        inventory.add_host(name)
+        for key, value in hostvars.items():
+            inventory.set_variable(name, key, value)
+    for group, members in [*built["groups"].items(), *built["children"].items()]:
+        for member in members:
+            inventory.add_child(group, member)
+
+
+@pytest.mark.parametrize("hash_behaviour", ["replace", "merge"])
+def test_load_into_matches_adding_one_by_one(monkeypatch, hash_behaviour):
+    monkeypatch.setattr(ansible_vars.C, "DEFAULT_HASH_BEHAVIOUR", hash_behaviour)
+    built = {
+        "hosts": {
+            "web-1": {"instance_id": "i-1", "placement": {"region": "eu-west-1"}, "tags": {"team": "a"}},
+            # an invalid name (from compose) is kept with ansible-core's deprecation, as set_variable does
+            "web-2": {"instance_id": "i-2", "bad-name": 1},
+            # a host an earlier source added: a mapping variable goes through combine_vars (hash_behaviour)
+            "db-1": {"instance_id": "i-3", "placement": {"region": "eu-west-2"}},
+        },
+        "groups": {"aws_fleet": ["web-1", "web-2", "db-1"], "team_a": ["web-1"], "region_eu_west_2": ["db-1"]},
+        "children": {"teams": ["team_a"]},
+    }
+    states = []
+    for load in (load_into, _one_by_one):
+        inventory = InventoryData()
+        inventory.current_source = "/inv/fleet.aws_fleet.yml"
+        inventory.add_host("db-1")
+        inventory.set_variable("db-1", "placement", {"availability_zone": "eu-west-2a"})
+        load(inventory, built)
+        inventory.reconcile_inventory()
+        states.append(_state(inventory))
+    assert states[0] == states[1]
+    hosts = states[0][0]
+    merged = {"availability_zone": "eu-west-2a"} if hash_behaviour == "merge" else {}
+    assert hosts["db-1"][0]["placement"] == {**merged, "region": "eu-west-2"}
+    assert hosts["web-2"][0]["bad-name"] == 1
+    assert hosts["web-1"][0]["inventory_file"] == "/inv/fleet.aws_fleet.yml"
