@@ -86,22 +86,37 @@ def add_latency(rules, latency, regions):
     rules.region_latency = {region: latency for region in regions if region.startswith(FAR)} if latency else {}
 
 
+# Forks and runs the command, then writes its own usage. A child started by this (large) process
+# would report at least this process's resident size as its peak: exec keeps the high-water mark.
+LAUNCHER = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
+               "rss": usage.ru_maxrss / 1024}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed(command, env, stdout_path):
-    """(wall s, CPU s, peak RSS MiB, return code) of a command; wait4 reports the child's own usage.
+    """(wall s, CPU s, peak RSS MiB, return code) of a command, from wait4: the command's own usage.
 
     CPU time (user + system) is printed next to wall time: other work on the machine stretches
     wall times, far less the CPU a run needs.
     """
     stderr_path = stdout_path.with_suffix(".stderr")
-    start = time.perf_counter()
+    usage_path = stdout_path.with_suffix(".usage")
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
-        _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
+        launched = [sys.executable, "-c", LAUNCHER, str(usage_path), *command]
+        code = subprocess.run(launched, stdout=out, stderr=err, env=env, cwd=ROOT, check=False).returncode
     if code != 0:
         sys.stderr.write(stderr_path.read_text(errors="replace")[-3000:])
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
+    usage = json.loads(usage_path.read_text())
+    return usage["wall"], usage["cpu"], usage["rss"], code
 
 
 def counts(path):
@@ -131,6 +146,45 @@ def measure(command, env, out, proxy, count, labels):
     }
     print(_row(row), flush=True)
     return row
+
+
+def core_floor(path, env, workdir, proxy, labels):
+    """ansible-core's own share of a warm run: the run less the time inside the inventory source.
+
+    The same warm run through core_floor.py, which times the sources from inside the process.
+    """
+    result = workdir / "core_floor.json"
+    command = [sys.executable, str(Path(__file__).with_name("core_floor.py")), str(result), "-i", str(path), "--list"]
+    proxy.rules.reset()
+    wall, cpu, rss, code = timed(command, env, workdir / "floor_out.json")
+    spent = json.loads(result.read_text()) if code == 0 else {"source_wall_s": wall, "source_cpu_s": cpu}
+    hosts, groups = counts(workdir / "floor_out.json") if code == 0 else (0, None)
+    row = {
+        **labels,
+        "run": "floor",
+        "wall_s": round(wall - spent["source_wall_s"], 2),
+        "cpu_s": round(cpu - spent["source_cpu_s"], 2),
+        "source_cpu_s": spent["source_cpu_s"],
+        "peak_rss_mib": round(rss, 1),
+        "hosts": hosts,
+        "groups": groups,
+        "api_calls": proxy.rules.total(),
+        "ok": code == 0,
+    }
+    print(_row(row), flush=True)
+    return row
+
+
+def static_json(workdir, env, proxy, phase):
+    """ansible-inventory over a static inventory: a script printing aws_fleet's warm output (the last out.json)."""
+    inventory = workdir / "static.json"
+    shutil.copyfile(workdir / "out.json", inventory)
+    script = workdir / "static_inventory.sh"
+    script.write_text(f"#!/bin/sh\nexec cat '{inventory}'\n")
+    script.chmod(0o755)
+    command = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(script), "--list"]
+    labels = {"phase": phase, "plugin": "static JSON", "run": "-"}
+    return measure(command, env, workdir / "static_out.json", proxy, counts, labels)
 
 
 def run(args, workdir):
@@ -169,6 +223,10 @@ def run(args, workdir):
                         command = [str(bin_dir / "ansible-inventory"), "-i", str(path), "--list"]
                         labels = {"phase": phase, "plugin": name, "run": temperature}
                         rows.append(measure(command, env, out, proxy, counts, labels))
+                    if name.startswith("aws_fleet") and not latency:
+                        rows.append(core_floor(path, env, workdir, proxy, {"phase": phase, "plugin": name}))
+                    if name == "aws_fleet" and not latency:
+                        rows.append(static_json(workdir, env, proxy, phase))
                 proxy.rules.reset()
                 add_latency(proxy.rules, latency, regions)
                 out = workdir / "floor.json"
@@ -193,6 +251,13 @@ def ratios(rows):
             ours = {run: _row_of(rows, phase, plugin, run) for run in ("cold", "warm")}
             if None in (*ours.values(), *ec2.values(), floor):
                 continue
+            core = _row_of(rows, phase, plugin, "floor")
+            if core is not None:
+                result[f"{phase}: {plugin} ansible-core floor"] = {
+                    "warm_cpu_over_floor_cpu": round(ours["warm"]["cpu_s"] / core["cpu_s"], 2),
+                    "aws_ec2_warm_over_floor": round(ec2["warm"]["wall_s"] / core["wall_s"], 2),
+                    "aws_ec2_warm_over_floor_cpu": round(ec2["warm"]["cpu_s"] / core["cpu_s"], 2),
+                }
             result[f"{phase}: {plugin}"] = {
                 "aws_ec2_cold_over_cold": round(ec2["cold"]["wall_s"] / ours["cold"]["wall_s"], 2),
                 "aws_ec2_warm_over_warm": round(ec2["warm"]["wall_s"] / ours["warm"]["wall_s"], 2),
