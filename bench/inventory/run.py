@@ -130,14 +130,16 @@ def floor_counts(path):
     return json.loads(Path(path).read_text())["hosts"], None
 
 
-def measure(command, env, out, proxy, count, labels):
-    """Run one command and return (and print) its row."""
+def measure(command, env, out, proxy, count, labels, inside=None):
+    """Run one command and return (and print) its row; less the time `inside()` reports, if given."""
     wall, cpu, rss, code = timed(command, env, out)
     hosts, groups = count(out) if code == 0 else (0, None)
+    spent = inside() if inside is not None and code == 0 else {}
     row = {
         **labels,
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall - spent.get("source_wall_s", 0), 2),
+        "cpu_s": round(cpu - spent.get("source_cpu_s", 0), 2),
+        **({"source_cpu_s": spent["source_cpu_s"]} if spent else {}),
         "peak_rss_mib": round(rss, 1),
         "hosts": hosts,
         "groups": groups,
@@ -156,23 +158,12 @@ def core_floor(path, env, workdir, proxy, labels):
     result = workdir / "core_floor.json"
     command = [sys.executable, str(Path(__file__).with_name("core_floor.py")), str(result), "-i", str(path), "--list"]
     proxy.rules.reset()
-    wall, cpu, rss, code = timed(command, env, workdir / "floor_out.json")
-    spent = json.loads(result.read_text()) if code == 0 else {"source_wall_s": wall, "source_cpu_s": cpu}
-    hosts, groups = counts(workdir / "floor_out.json") if code == 0 else (0, None)
-    row = {
-        **labels,
-        "run": "floor",
-        "wall_s": round(wall - spent["source_wall_s"], 2),
-        "cpu_s": round(cpu - spent["source_cpu_s"], 2),
-        "source_cpu_s": spent["source_cpu_s"],
-        "peak_rss_mib": round(rss, 1),
-        "hosts": hosts,
-        "groups": groups,
-        "api_calls": proxy.rules.total(),
-        "ok": code == 0,
-    }
-    print(_row(row), flush=True)
-    return row
+    labels = {**labels, "run": "floor"}
+
+    def inside():
+        return json.loads(result.read_text())
+
+    return measure(command, env, workdir / "floor_out.json", proxy, counts, labels, inside)
 
 
 def static_json(workdir, env, proxy, phase):
