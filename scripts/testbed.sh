@@ -45,13 +45,33 @@ ensure_tools() {
     command -v shellcheck >/dev/null || apt_install shellcheck
 }
 
+# The engine must outlive the command that started it. A job runner that
+# confines each command to its own cgroup (and kills that cgroup when the
+# command ends) would otherwise take dockerd, and every test container, with
+# it: move the daemon to the root of each cgroup v1 hierarchy the caller is
+# confined in. Nothing to do under cgroup v2 or when already at the root.
+detach_from_caller_cgroups() {
+    local pid=$1 line path controllers
+    while IFS= read -r line; do
+        controllers=${line#*:}
+        controllers=${controllers%%:*}
+        path=${line##*:}
+        if [ -z "$controllers" ] || [ "$path" = / ]; then
+            continue
+        fi
+        [ -w "/sys/fs/cgroup/$controllers/cgroup.procs" ] || continue
+        echo "$pid" >"/sys/fs/cgroup/$controllers/cgroup.procs" 2>/dev/null ||
+            log "could not move dockerd out of the $controllers cgroup $path"
+    done <"/proc/$pid/cgroup"
+}
+
 ensure_engine() {
     ensure_packages
     if docker info >/dev/null 2>&1; then
         return 0
     fi
     log "starting dockerd (log: $DOCKERD_LOG)"
-    nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+    (detach_from_caller_cgroups "$BASHPID"; exec setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null) &
     local i
     for i in $(seq 1 60); do
         if docker info >/dev/null 2>&1; then
