@@ -40,7 +40,7 @@ testbed:
 	@scripts/testbed.sh all
 
 demo: venv testbed
-	@scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 test: test-fast integration molecule
 
