@@ -111,21 +111,28 @@ def playbook(name, env, *args, log_name=None, expect_failure=False):
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
         ) as process,
     ):
-        in_recap = False
-        for line in process.stdout:
-            log.write(line)
-            if line.startswith("TASK ["):
-                tasks += 1
-                if tasks % 40 == 0:
-                    note(f"  ... {tasks} tasks, {time.monotonic() - started:.0f}s")
-            elif line.startswith("PLAY ["):
-                note(line.strip(" *\n"))
-            elif line.startswith("PLAY RECAP"):
-                in_recap = True
-            elif in_recap and line.strip():
-                note("  " + " ".join(line.split()))
-            elif line.startswith("fatal:") or line.startswith("failed:"):
-                note("  " + line.strip()[:200])
+        try:
+            in_recap = False
+            for line in process.stdout:
+                log.write(line)
+                if line.startswith("TASK ["):
+                    tasks += 1
+                    if tasks % 40 == 0:
+                        note(f"  ... {tasks} tasks, {time.monotonic() - started:.0f}s")
+                elif line.startswith("PLAY ["):
+                    note(line.strip(" *\n"))
+                elif line.startswith("PLAY RECAP"):
+                    in_recap = True
+                elif line.startswith("TASKS RECAP"):
+                    in_recap = False
+                elif in_recap and line.strip():
+                    note("  " + " ".join(line.split()))
+                elif line.startswith("fatal:") or line.startswith("failed:"):
+                    note("  " + line.strip()[:200])
+        except BaseException:
+            # Interrupted: stop the playbook too, or it keeps working on containers about to go.
+            process.terminate()
+            raise
     note(f"{name}.yml: {tasks} tasks in {time.monotonic() - started:.0f}s, rc={process.returncode}; log {log_path}")
     if process.returncode and not expect_failure:
         raise SystemExit(f"demo: {name}.yml failed (rc={process.returncode}); see {log_path}")
