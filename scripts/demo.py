@@ -13,7 +13,6 @@ Prometheus scraping every agent. Run it with `make demo`.
 from __future__ import annotations
 
 import concurrent.futures
-import ipaddress
 import itertools
 import json
 import os
@@ -22,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +37,9 @@ REGION = "us-east-1"
 PROMETHEUS = "keel-demo-prometheus"
 PROMETHEUS_PORT = int(os.environ.get("KEEL_DEMO_PROMETHEUS_PORT", "9090"))
 OUT = ROOT / "build" / "demo"
+# The hand edit the drift report must name: a banner the hardening role manages.
+DRIFT_HOST = "keel-demo-web2"
+DRIFT_FILE = "/etc/issue.net"
 INVENTORY = ROOT / "inventories" / "local"
 BIN = Path(sys.executable).parent
 # Container name -> (image, tags of its EC2 instance). Imperfect tags on purpose:
@@ -92,8 +95,9 @@ def ansible_env(endpoint):
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "AWS_ENDPOINT_URL": endpoint,
-        # Each task's duration, in the playbook logs.
-        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        # Per-host reports of what changed (fleet_update, drift) and each task's duration in the logs.
+        "ANSIBLE_CALLBACKS_ENABLED": "keel.platform.change_report,ansible.posix.profile_tasks",
+        "KEEL_REPORT_DIR": str(OUT / "reports"),
         "PATH": f"{BIN}:{os.environ['PATH']}",
     }
 
@@ -142,7 +146,6 @@ def playbook(name, env, *args, log_name=None, expect_failure=False):
 def start_fleet():
     docker("network", "rm", NETWORK, check=False)
     docker("network", "create", NETWORK)
-    subnet = json.loads(docker("network", "inspect", NETWORK).stdout)[0]["IPAM"]["Config"][0]["Subnet"]
 
     def start(name, image, *flags):
         run([str(ROOT / "scripts" / "testbed.sh"), "run", name, image, f"--network={NETWORK}", *flags])
@@ -156,7 +159,6 @@ def start_fleet():
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for name in pool.map(lambda job: start(*job), jobs):
             note(f"{name} is up")
-    return subnet
 
 
 def container_ip(name):
@@ -213,22 +215,49 @@ def configure_prometheus(installer):
     docker("exec", PROMETHEUS, "systemctl", "restart", "prometheus")
 
 
-def prometheus_up(timeout=60):
-    """Each agent's `up` as Prometheus's HTTP API reports it, once all answer or the timeout passes."""
-    url = f"http://127.0.0.1:{PROMETHEUS_PORT}/api/v1/query?query=up"
+def prometheus_query(query, timeout=60, until=lambda result: bool(result)):
+    """{instance: value} of an instant query through Prometheus's HTTP API, polled until `until` holds."""
+    url = f"http://127.0.0.1:{PROMETHEUS_PORT}/api/v1/query?" + urllib.parse.urlencode({"query": query})
     deadline = time.monotonic() + timeout
-    up = {}
+    values = {}
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
                 result = json.load(answer)["data"]["result"]
-            up = {item["metric"]["instance"]: item["value"][1] for item in result}
+            values = {item["metric"].get("instance", ""): item["value"][1] for item in result}
         except OSError:
-            up = {}
-        if len(up) == len(FLEET) and all(value == "1" for value in up.values()):
+            values = {}
+        if until(values):
             break
         time.sleep(2)
-    return up
+    return values
+
+
+def every_agent_up(up):
+    return len(up) == len(FLEET) and set(up.values()) == {"1"}
+
+
+def show_report(name):
+    for line in (OUT / "reports" / f"{name}.md").read_text().splitlines()[:30]:
+        note(line)
+
+
+def show_cost_tags(result):
+    enforcement = result["enforcement"]
+    counts = {"fixed": 0, "not_fixable": 0, "exempt": 0}
+    for keys in enforcement["summary"]["by_type"].values():
+        for figures in keys.values():
+            for name in counts:
+                counts[name] += figures[name]
+    note(
+        f"compliance {enforcement['summary']['compliance']} % before, {result['compliance_after']} % after; "
+        f"tags fixed {counts['fixed']}, not fixable {counts['not_fixable']}, exempt {counts['exempt']}; "
+        f"{len(enforcement['batches'])} tagging calls, {len(enforcement['failures'])} failures"
+    )
+    unfixable = [item for item in enforcement["untagged"] if not item["fixable"]]
+    for item in unfixable[:3]:
+        keys = ", ".join(item["keys"])
+        note(f"needs an owner: {item['type']} {item['id']} (missing {keys}), ~{item['monthly_cost']} USD/month")
 
 
 def seed_aws(moto):
@@ -290,17 +319,12 @@ def demo():
 
 def run_story(env):
     say(f"Starting the local fleet: {', '.join(FLEET)} and {PROMETHEUS}")
-    subnet = start_fleet()
+    start_fleet()
     prepare_docker_hosts()
     installer = install_prometheus()
     prometheus_ip = container_ip(PROMETHEUS)
-    demo_vars = {
-        # Only Prometheus may scrape the agents: the hardening firewall opens the port to it alone.
-        "keel_scrape_sources": [prometheus_ip],
-        "keel_demo_network": subnet,
-    }
-    (OUT / "demo-vars.json").write_text(json.dumps(demo_vars))
-    ipaddress.ip_network(subnet)
+    # Only Prometheus may scrape the agents: the hardening firewall opens the port to it alone.
+    (OUT / "demo-vars.json").write_text(json.dumps({"keel_scrape_sources": [prometheus_ip]}))
 
     say("Discovering the fleet with the keel.platform.aws_fleet inventory plugin")
     graph = run([str(BIN / "ansible-inventory"), "-i", str(INVENTORY), "--graph"], env=env, cwd=ROOT).stdout
@@ -312,12 +336,26 @@ def run_story(env):
 
     say("Prometheus scrapes every agent")
     configure_prometheus(installer)
-    for name, value in sorted(prometheus_up().items()):
+    for name, value in sorted(prometheus_query("up", until=every_agent_up).items()):
         note(f"up{{instance={name!r}}} = {value}")
+
+    say(
+        "Rolling update with playbooks/fleet_update.yml: a canary first, then the rest, health-checked before and after"
+    )
+    playbook("fleet_update", env, "-e", json.dumps({"keel_fleet_update_serial": [1, "100%"]}))
+    show_report("fleet_update")
+
+    say(f"Drift: a hand edit of {DRIFT_FILE} on {DRIFT_HOST}, then playbooks/drift.yml in check mode")
+    docker("exec", DRIFT_HOST, "sh", "-c", f"echo 'edited by hand during the demo' >> {DRIFT_FILE}")
+    playbook("drift", env, "--check", "--diff")
+    show_report("drift")
+    for name, value in sorted(prometheus_query("sum by (instance) (keel_drift_tasks)").items()):
+        note(f"keel_drift_tasks{{instance={name!r}}} = {value}  (Prometheus)")
 
     say("Enforcing the cost policy and writing the cost report (playbooks/cost_tags.yml)")
     playbook("cost_tags", env, "-e", "keel_cost_tags_mode=apply", "-e", f"keel_cost_report_dir={OUT / 'cost'}")
-    for line in (OUT / "cost" / "cost-report.md").read_text().splitlines()[:20]:
+    show_cost_tags(json.loads((OUT / "cost" / "cost-tags.json").read_text()))
+    for line in (OUT / "cost" / "cost-report.md").read_text().splitlines()[:14]:
         note(line)
 
     say("Where to look")
