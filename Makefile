@@ -1,6 +1,6 @@
 # keel.platform — every entry point a developer or CI needs.
 #   make demo        converge the hardening role on a local Debian 12 container
-#   make test        the whole suite: lint, sanity, unit, integration, Molecule
+#   make test        the whole suite: lint, sanity, unit, integration, playbook tests, Molecule
 #   make test-fast   everything but Molecule
 #   make ee          write the execution environment's build context to build/ee
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
@@ -25,7 +25,7 @@ BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit \
-	integration molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
+	integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
 	constraints clean
 
 help:
@@ -42,7 +42,7 @@ testbed:
 demo: venv testbed
 	$(BIN)/python scripts/demo.py
 
-test: test-fast integration molecule
+test: test-fast integration playbooks molecule
 
 test-fast: lint sanity unit
 
@@ -80,6 +80,10 @@ unit: venv
 # ansible-inventory against moto_server on 127.0.0.1 (about a minute).
 integration: venv
 	pytest tests/integration
+
+# site.yml, fleet_update.yml and drift.yml on five containers (keel-fleet-*).
+playbooks: venv testbed
+	pytest tests/playbooks
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
 

@@ -1,0 +1,95 @@
+# Copyright: Keel platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""fleet_update.yml over five containers: a canary, then batches of two; keel-fleet-3 fails its health check."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fleet import docker_exec
+
+BATCH_PLAY = "PLAY [Update the fleet in batches behind health gates]"
+UNTOUCHED = ["keel-fleet-4", "keel-fleet-5"]
+
+
+def assert_untouched(host):
+    """Nothing of the update reached the host: no node_exporter unit, no package, no hardening banner."""
+    assert docker_exec(host, "test", "-e", "/etc/systemd/system/node_exporter.service", check=False).returncode == 1
+    assert docker_exec(host, "dpkg-query", "-W", "prometheus-node-exporter", check=False).returncode != 0
+    assert "Authorised access only" not in docker_exec(host, "cat", "/etc/issue.net", check=False).stdout
+
+
+@pytest.fixture(scope="module")
+def rollout(fleet, playbook):
+    # A process that holds node_exporter's port: the update installs and
+    # starts node_exporter, which cannot bind, and its health check fails.
+    docker_exec(
+        "keel-fleet-3",
+        "systemd-run",
+        "--unit",
+        "keel-port-squatter",
+        "python3",
+        "-m",
+        "http.server",
+        "9100",
+        "--bind",
+        "127.0.0.1",
+    )
+    docker_exec("keel-fleet-1", "touch", "/var/run/reboot-required")
+    return playbook("fleet_update", "-e", json.dumps({"keel_fleet_update_serial": [1, 2, 2]}))
+
+
+def test_the_canary_goes_first_then_batches_of_two(rollout):
+    batches = rollout.stdout.split(BATCH_PLAY)[1:]
+    hosts_in = [
+        {host for host in ("keel-fleet-" + str(n) for n in range(1, 6)) if f"[{host}]" in batch} for batch in batches
+    ]
+    assert hosts_in == [{"keel-fleet-1"}, {"keel-fleet-2", "keel-fleet-3"}]
+
+
+def test_a_failed_health_check_stops_the_rollout(rollout):
+    assert rollout.returncode == 2
+    failed = rollout.host("keel-fleet-3")
+    assert failed["status"] == "failed"
+    assert failed["failed_task"]["role"] == "fleet_health"
+    assert failed["failed_task"]["msg"].startswith("post-update health check failed: ")
+    assert "node_exporter does not answer on http://127.0.0.1:9100/metrics" in failed["failed_task"]["msg"]
+    assert rollout.host("keel-fleet-2")["status"] in {"ok", "changed"}
+    assert rollout.host("keel-fleet-1")["status"] in {"ok", "changed"}
+
+
+def test_hosts_of_later_batches_are_untouched(rollout):
+    assert [rollout.host(host)["status"] for host in UNTOUCHED] == ["not_run", "not_run"]
+    for host in UNTOUCHED:
+        assert_untouched(host)
+
+
+def test_the_updated_hosts_run_node_exporter(rollout):
+    for host in ("keel-fleet-1", "keel-fleet-2"):
+        assert docker_exec(host, "systemctl", "is-active", "node_exporter.service").stdout.strip() == "active"
+
+
+def test_a_reboot_is_reported_not_pretended_in_a_container(rollout):
+    assert rollout.host("keel-fleet-1")["notes"] == ["reboot required, skipped: the host is a docker container"]
+    assert "keel-fleet-1" in rollout.stdout.split("KEEL CHANGE REPORT")[1]
+
+
+def test_a_failing_canary_stops_the_rollout_before_the_rest(rollout, playbook):
+    run = playbook(
+        "fleet_update",
+        "-e",
+        json.dumps({"keel_fleet_update_hosts": "keel-fleet-3:keel-fleet-4", "keel_fleet_update_serial": [1, "100%"]}),
+    )
+    assert run.returncode == 2
+    assert run.host("keel-fleet-3")["status"] == "failed"
+    assert "pre-update health check failed" in run.host("keel-fleet-3")["failed_task"]["msg"]
+    assert run.host("keel-fleet-4")["status"] == "not_run"
+    assert_untouched("keel-fleet-4")
+
+
+def test_bad_rollout_settings_fail_before_any_host_is_touched(fleet, playbook):
+    run = playbook("fleet_update", "-e", json.dumps({"keel_fleet_update_max_fail_percentage": "many"}))
+    assert run.returncode != 0
+    assert "keel_fleet_update_max_fail_percentage" in run.stdout
+    assert BATCH_PLAY not in run.stdout
