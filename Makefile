@@ -1,5 +1,5 @@
 # keel.platform — every entry point a developer or CI needs.
-#   make demo        converge the hardening role on a local Debian 12 container
+#   make demo        the fleet story on local containers with moto as AWS (scripts/demo.py)
 #   make test        the whole suite: lint, sanity, unit, integration, playbook tests, Molecule
 #   make test-fast   everything but Molecule
 #   make ee          write the execution environment's build context to build/ee

@@ -268,9 +268,9 @@ def seed_aws(moto):
     return ids
 
 
-def month_starts(months):
+def month_starts(months, today=None):
     """The first days of the last `months` full months and of this month, oldest first."""
-    today = time.gmtime()
+    today = today or time.gmtime()
     index = today.tm_year * 12 + today.tm_mon - 1
     return [f"{(i // 12):04d}-{(i % 12 + 1):02d}-01" for i in range(index - months, index + 1)]
 
