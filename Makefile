@@ -1,5 +1,5 @@
 # keel.platform — every entry point a developer or CI needs.
-#   make demo        converge the hardening role on a local Debian 12 container
+#   make demo        the fleet story on local containers with moto as AWS (scripts/demo.py)
 #   make test        the whole suite: lint, sanity, unit, integration, playbook tests, Molecule
 #   make test-fast   everything but Molecule
 #   make ee          write the execution environment's build context to build/ee
@@ -40,7 +40,7 @@ testbed:
 	@scripts/testbed.sh all
 
 demo: venv testbed
-	@scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 test: test-fast integration playbooks molecule
 

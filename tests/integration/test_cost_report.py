@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
+from tests.fixtures.aws_estate import seed_cost_explorer  # noqa: E402
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
 from tests.unit.plugins.module_utils.test__png_chart import read_png  # noqa: E402
@@ -28,32 +28,12 @@ COSTS = {"team$payments": [120.0, 130.0, 150.0], "team$search": [80.0, 60.0, 40.
 PALETTE_FIRST = (31, 119, 180)
 
 
-def _results():
-    periods = []
-    for index, (start, end) in enumerate(MONTHS):
-        groups = [
-            {
-                "Keys": [key, "Amazon Elastic Compute Cloud - Compute"],
-                "Metrics": {"UnblendedCost": {"Amount": str(v[index]), "Unit": "USD"}},
-            }
-            for key, v in COSTS.items()
-        ]
-        periods.append({"TimePeriod": {"Start": start, "End": end}, "Total": {}, "Groups": groups, "Estimated": False})
-    return {"results": [{"ResultsByTime": periods, "DimensionValueAttributes": []}]}
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     here = tmp_path_factory.mktemp("cost-report")
     os.environ.update(CREDENTIALS)
     with MotoServer(here / "moto.log") as moto:
-        body = json.dumps(_results()).encode()
-        post = urllib.request.Request(
-            moto.url + "/moto-api/static/ce/cost-and-usage-results",
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(post, timeout=10).close()
+        seed_cost_explorer(moto.url, MONTHS, COSTS)
         with AwsProxy(moto.port) as proxy:
             yield {"proxy": proxy, "dir": here}
 
