@@ -97,13 +97,17 @@ def _retryable(failure):
 def apply_batches(planned, call, retries=3, base_delay=0.5, sleep=time.sleep, rng=random.random):
     """Run every batch with call(batch, arns) -> {arn: {StatusCode, ErrorCode, ErrorMessage}} of failed ARNs.
 
+    Untag batches come after the tag batches and skip the ARNs whose tagging failed.
     Returns (done ARNs, {arn: reason}) -- an ARN is done when all its batches succeeded.
     """
     failed = {}
     touched = set()
     for batch in planned:
-        pending = list(batch["arns"])
-        touched.update(pending)
+        touched.update(batch["arns"])
+        # a rename removes the old key only once the new one is set: never lose a tag to a failure
+        pending = [arn for arn in batch["arns"] if batch["operation"] == "tag" or arn not in failed]
+        if not pending:
+            continue
         for attempt in range(retries + 1):
             answer = call(batch, pending) or {}
             retry = [arn for arn in pending if arn in answer and _retryable(answer[arn])]

@@ -52,6 +52,21 @@ def test_per_arn_failures_are_retried_with_backoff_and_the_rest_kept():
     assert sleeps == [0.5, 1.0]
 
 
+def test_a_key_is_not_removed_from_a_resource_whose_tagging_failed():
+    calls = []
+
+    def call(batch, arns):
+        calls.append((batch["operation"], list(arns)))
+        denied = {"StatusCode": 400, "ErrorCode": "AccessDeniedException", "ErrorMessage": "no"}
+        return {"a": denied} if "a" in arns else {}
+
+    plans = [change(arn, {"team": "x"}, ["Team"]) for arn in ("a", "b")]
+    done, failed = apply_batches(batches(plans), call, sleep=lambda _: None)
+    assert calls == [("tag", ["a", "b"]), ("untag", ["b"])]
+    assert done == ["b"]
+    assert list(failed) == ["a"]
+
+
 def test_cost_estimates_rank_the_costliest_first():
     resources = [
         {"arn": "v", "type": "volume", "size_gb": 500, "volume_type": "gp3"},
