@@ -152,23 +152,25 @@ from ansible_collections.keel.platform.plugins.module_utils._tag_batches import 
 def _caller(clients, params):
     def call(batch, arns):
         tagging = clients("resourcegroupstaggingapi", batch["region"])
+        operation = "TagResources" if batch["operation"] == "tag" else "UntagResources"
         try:
             if batch["operation"] == "tag":
                 answer = _aws.call_with_backoff(tagging.tag_resources, ResourceARNList=arns, Tags=batch["tags"])
             else:
                 answer = _aws.call_with_backoff(tagging.untag_resources, ResourceARNList=arns, TagKeys=batch["keys"])
+            failed = answer.get("FailedResourcesMap") or {}
         except Exception as error:
             if not _aws.HAS_BOTO3 or not isinstance(
                 error, (_aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError)
             ):
                 raise
-            message = _aws.describe_error(error, "TagResources", params.get("endpoint_url"))
-            return {
+            message = _aws.describe_error(error, operation, params.get("endpoint_url"))
+            failed = {
                 arn: {"ErrorCode": _aws.error_code(error), "ErrorMessage": message, "StatusCode": 400} for arn in arns
             }
-        failed = answer.get("FailedResourcesMap") or {}
+        # types the Tagging API does not cover (per ARN, or the whole call refused): the service's own call
         refused = [arn for arn in arns if arn in failed and unsupported(failed[arn])]
-        if refused:  # types the Tagging API does not cover: the service's own call
+        if refused:
             failed = {arn: failure for arn, failure in failed.items() if arn not in refused}
             failed.update(apply_native(clients, batch, refused))
         return failed
