@@ -38,7 +38,9 @@ from tests.fixtures.aws_estate import COST_POLICY, seed, seed_cost, write_amis_f
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
 
-WRITES = ("TagResources", "UntagResources")
+# The services' own tagging calls, made only for ARNs the Tagging API refuses (none on moto).
+NATIVE_WRITES = ("CreateTags", "DeleteTags", "AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags")
+WRITES = ("TagResources", "UntagResources", *NATIVE_WRITES)
 
 
 def discovery_floor(proxy, regions):
@@ -156,6 +158,7 @@ def main(argv=None):
     changed = summary["changes"]
     tag_calls = enforce["calls"].get("TagResources", 0)
     untag_calls = enforce["calls"].get("UntagResources", 0)
+    native_calls = sum(enforce["calls"].get(action, 0) for action in NATIVE_WRITES)
     discovery = sum(n for action, n in enforce["calls"].items() if action not in WRITES)
     floor_discovery = sum(floor.values())
     # TagResources is regional: at best one call per 20 changed resources of each region.
@@ -165,7 +168,7 @@ def main(argv=None):
             per_region[item["region"]] = per_region.get(item["region"], 0) + 1
     floor_tag = sum(math.ceil(count / 20) for count in per_region.values())
     floor_total = floor_discovery + floor_tag
-    total = discovery + tag_calls + untag_calls
+    total = discovery + tag_calls + untag_calls + native_calls
     bound_tag, bound_untag = batching_lower_bound(enforce["result"]["resources"])
     bound_total = floor_discovery + bound_tag + bound_untag
     report = {
@@ -184,6 +187,7 @@ def main(argv=None):
         "tag_resources_calls": tag_calls,
         "tag_resources_floor": floor_tag,
         "untag_resources_calls": untag_calls,
+        "native_tagging_calls": native_calls,
         "total_calls": total,
         "floor_total": floor_total,
         "ratio_without_untag": round((discovery + tag_calls) / floor_total, 3),
@@ -200,6 +204,8 @@ def main(argv=None):
     print(f"{'discovery':24}{discovery:>8}{floor_discovery:>8}{floor_discovery:>8}")
     print(f"{'TagResources':24}{tag_calls:>8}{floor_tag:>8}{bound_tag:>8}")
     print(f"{'UntagResources (renames)':24}{untag_calls:>8}{'-':>8}{bound_untag:>8}")
+    if native_calls:
+        print(f"{'services own tagging':24}{native_calls:>8}{'-':>8}{'-':>8}")
     print(f"{'total':24}{total:>8}{floor_total:>8}{bound_total:>8}")
     print(
         f"ratio to the floor: {report['ratio']} (without UntagResources: {report['ratio_without_untag']}; goal <= 1.1)"
