@@ -121,7 +121,7 @@ def call_with_backoff(func, *args, retries=3, sleep=time.sleep, delays=None, **k
 def client_config(max_attempts=10, retry_mode="adaptive", connect_timeout=10, read_timeout=60, max_pool_connections=10):
     """botocore Config shared by every client: retries, per-call timeouts and the keel user agent."""
     return botocore.config.Config(
-        retries={"mode": retry_mode, "max_attempts": max_attempts},
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         max_pool_connections=max_pool_connections,

@@ -2,12 +2,18 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn tag plans into TagResources/UntagResources batches and apply them (pure: the call is injected).
 
-TagResources sets one tag map on at most 20 ARNs, so resources share a call when they take the
-same map in the same region. Setting a tag to the value it already has changes nothing, so a
-resource may be sent more of its target tags than it needs; the grouping with the fewest calls of
-these is used: by the tags to add; by the whole target (every policy key's value after the run);
-one (key, value) at a time; or by target, with the resources left in partial batches smaller than
-a threshold (each threshold tried) sent one (key, value) at a time.
+TagResources sets one tag map on at most 20 ARNs and only adds: a resource may be sent any part
+of its target (every policy key's value after the run) as long as what it must get is covered,
+since setting a tag to the value it already has, or will have, changes nothing. So each resource
+has options (a split of the pairs it needs into maps, each map maybe widened by target pairs it
+already has), and a region's calls are the sum over maps of ceil(resources / 20). The packing
+starts from whole-target calls with the last, partial call of each target split by a key scheme
+(each scheme and remainder size tried), keeps the starts with fewest calls, and improves each by
+emptying partial last calls into free places of other calls (a resource moves to another option
+only where every new map has room). A resource never gets a value it will not end with.
+
+UntagResources (renames, remove_tags) groups by the keys each resource loses, or sends every key
+removed in the region to each resource that keeps none of them, whichever needs fewer calls.
 
 A call answers per ARN (FailedResourcesMap): failures that may pass (throttling, 5xx) are retried
 with backoff for those ARNs only; the others are reported and the rest of the batch stands. aws:
@@ -16,10 +22,14 @@ keys are never sent.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 
 MAX_ARNS = 20
+MAX_UNTAG_KEYS = 50  # TagKeys of one UntagResources call
+_IMPROVED = 16  # starting packings improved (the ones with fewest calls)
+_MAX_ENUMERATED = 4  # target pairs up to which every way of splitting a resource's additions is tried
 _RETRYABLE_CODES = {"ThrottlingException", "Throttling", "InternalServiceException", "ServiceUnavailable"}
 
 
@@ -37,32 +47,172 @@ def _target(result):
     return _owned({**{k: v for k, v in result.get("after", {}).items() if k in keys}, **result["add"]})
 
 
-def _tag_groups(plans, strategy):
+def _partitions(items):
+    """Every set partition of a list (Bell(n) of them: callers keep n small)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in _partitions(rest):
+        yield [[first], *partition]
+        for index in range(len(partition)):
+            yield [*partition[:index], [first, *partition[index]], *partition[index + 1 :]]
+
+
+def _options(result):
+    """The ways to cover a resource's additions: each a tuple of tag maps (sorted item tuples) it may be sent.
+
+    A partition of the pairs to add, each part optionally widened by the target pairs the resource
+    already has (re-sending them changes nothing). Resources with many pairs only get the whole target,
+    the additions, and one pair at a time.
+    """
+    add = sorted(_owned(result["add"]).items())
+    target = _target(result)
+    kept = sorted((k, v) for k, v in target.items() if (k, v) not in add)
+    whole, single = (tuple(sorted(target.items())),), tuple((pair,) for pair in add)
+    if len(add) + len(kept) > _MAX_ENUMERATED:
+        return sorted({whole, (tuple(add),), single})
+    widenings = [[pair for bit, pair in enumerate(kept) if mask >> bit & 1] for mask in range(2 ** len(kept))]
+    found = set()
+    for partition in _partitions(add):
+        for choice in itertools.product(widenings, repeat=len(partition)):
+            maps = {tuple(sorted(part + extra)) for part, extra in zip(partition, choice)}
+            found.add(tuple(sorted(maps)))
+    return sorted(found)
+
+
+class _Packing:
+    """One option per resource of a region, with how many resources each map is sent to."""
+
+    def __init__(self, options, chosen, size):
+        self.options, self.chosen, self.size = options, dict(chosen), size
+        self.count, self.users = {}, {}
+        for arn, option in self.chosen.items():
+            self._take(arn, option, 1)
+
+    def _take(self, arn, option, step):
+        for tags in option:
+            self.count[tags] = self.count.get(tags, 0) + step
+            users = self.users.setdefault(tags, set())
+            if step > 0:
+                users.add(arn)
+            else:
+                users.discard(arn)
+
+    def move(self, arn, option):
+        self._take(arn, self.chosen[arn], -1)
+        self.chosen[arn] = option
+        self._take(arn, option, 1)
+
+    def calls(self):
+        return sum(-(-n // self.size) for n in self.count.values())
+
+    def free(self, tags):
+        """Places left in the last call of a map (0 when it would need a new call)."""
+        return -self.count.get(tags, 0) % self.size
+
+    def empty_last_call(self, tags):
+        """Move the resources of the last, partial call of `tags` into free places of other maps' calls.
+
+        Each moved resource takes another of its options whose new maps all have a free place; when
+        every one of them finds such an option, one call fewer is made.
+        """
+        moved = []
+        for arn in sorted(self.users.get(tags, ())):
+            if self.count[tags] % self.size == 0:
+                break
+            current = self.chosen[arn]
+            for option in self.options[arn]:
+                if tags not in option and all(self.free(m) > 0 for m in set(option) - set(current)):
+                    moved.append((arn, current))
+                    self.move(arn, option)
+                    break
+        if self.count[tags] % self.size == 0:
+            return bool(moved)
+        for arn, option in reversed(moved):
+            self.move(arn, option)
+        return False
+
+    def improve(self):
+        """Empty last calls while some can be emptied, smallest first."""
+        while True:
+            partial = sorted((n % self.size, tags) for tags, n in self.count.items() if n % self.size)
+            if not [tags for _remainder, tags in partial if self.empty_last_call(tags)]:
+                return self
+
+
+def _split(result, scheme):
+    """The option sending a resource's additions in the parts of a scheme (a partition of the keys)."""
+    add = _owned(result["add"])
+    parts = [tuple(sorted((k, v) for k, v in add.items() if k in keys)) for keys in scheme]
+    rest = tuple(sorted((k, v) for k, v in add.items() if not any(k in keys for keys in scheme)))
+    return tuple(sorted({part for part in [*parts, rest] if part}))
+
+
+def _schemes(plans):
+    """Ways to split the policy keys: one pair at a time, and every split in two (few keys only)."""
+    keys = sorted({key for result in plans for key in _owned(result["add"])})
+    yield [[key] for key in keys]
+    if len(keys) <= _MAX_ENUMERATED:
+        for partition in _partitions(keys):
+            if len(partition) == 2:
+                yield partition
+
+
+def _starts(plans, size):
+    """Starting packings: the whole target for all; the additions for all; and target calls whose last,
+    partial call is split by a scheme when it holds at most `smallest` resources (each scheme and size)."""
+    by_target = {result["arn"]: (tuple(sorted(_target(result).items())),) for result in plans}
+    yield by_target
+    yield {result["arn"]: (tuple(sorted(_owned(result["add"]).items())),) for result in plans}
     groups = {}
     for result in plans:
-        add = _owned(result["add"])
-        if not add:
-            continue
-        if strategy == "per_key":
-            maps = [{key: value} for key, value in add.items()]
-        else:
-            maps = [_target(result) if strategy == "target" else add]
-        for tags in maps:
-            groups.setdefault((result["region"] or "", tuple(sorted(tags.items()))), []).append(result["arn"])
+        groups.setdefault(by_target[result["arn"]], []).append(result)
+    for scheme in _schemes(plans):
+        for smallest in range(1, size):
+            chosen = dict(by_target)
+            for members in groups.values():
+                remainder = len(members) % size
+                if remainder <= smallest:
+                    chosen.update((r["arn"], _split(r, scheme)) for r in members[len(members) - remainder :])
+            yield chosen
+
+
+def _region_groups(plans, size):
+    """{map: [arns]} of one region's plans: the starts with fewest calls, improved; the best of them."""
+    options = {result["arn"]: _options(result) for result in plans}
+    starts = sorted(
+        (packing.calls(), index, packing)
+        for index, packing in enumerate(_Packing(options, start, size) for start in _starts(plans, size))
+    )
+    best = min((packing.improve() for _start_calls, _index, packing in starts[:_IMPROVED]), key=_Packing.calls)
+    groups = {}
+    for arn, option in sorted(best.chosen.items()):
+        for tags in option:
+            groups.setdefault(tags, []).append(arn)
     return groups
 
 
-def _hybrid(plans, size, smallest):
-    """Batches of equal targets; remainders smaller than `smallest` share (key, value) batches instead."""
-    groups, rest = {}, set()
-    for key, arns in _tag_groups(plans, "target").items():
-        remainder = len(arns) % size
-        keep = len(arns) - remainder if remainder < smallest else len(arns)
-        if keep:
-            groups[key] = arns[:keep]
-        rest.update(arns[keep:])
-    for key, arns in _tag_groups([p for p in plans if p["arn"] in rest], "per_key").items():
-        groups.setdefault(key, []).extend(arns)
+def _untag_groups(plans, size):
+    """{(region, keys): [arns]}: by the keys each resource loses, or, when fewer calls, every key removed in
+    the region sent to every resource that ends up carrying none of them (removing a missing key is a no-op)."""
+    removals = {}
+    for result in plans:
+        remove = tuple(k for k in result["remove"] if not k.lower().startswith("aws:"))
+        if remove:
+            removals.setdefault(result["region"], []).append((result, remove))
+    groups = {}
+    for region, members in removals.items():
+        own = {}
+        for result, remove in members:
+            own.setdefault((region, remove), []).append(result["arn"])
+        every = tuple(sorted({key for _result, remove in members for key in remove}))
+        merged = {}
+        for result, remove in members:
+            kept = "after" in result and not set(every) & set(result["after"])
+            merged.setdefault((region, every if kept else remove), []).append(result["arn"])
+        fits = len(every) <= MAX_UNTAG_KEYS
+        groups.update(merged if fits and _calls(merged, size) < _calls(own, size) else own)
     return groups
 
 
@@ -74,18 +224,20 @@ def batches(plans, size=MAX_ARNS):
     """[{operation: tag|untag, region, tags or keys, arns}] for every plan with a change, at most `size` ARNs each."""
     if not 1 <= size <= MAX_ARNS:
         raise ValueError(f"batch size must be between 1 and {MAX_ARNS}, got {size}")
-    candidates = [_tag_groups(plans, strategy) for strategy in ("add", "target", "per_key")]
-    candidates.extend(_hybrid(plans, size, smallest) for smallest in range(2, size + 1))
-    tag_groups = min(candidates, key=lambda groups: _calls(groups, size))
-    untag_groups = {}
+    regions = {}
     for result in plans:
-        remove = [k for k in result["remove"] if not k.lower().startswith("aws:")]
-        if remove:
-            untag_groups.setdefault((result["region"], tuple(remove)), []).append(result["arn"])
+        if _owned(result["add"]):
+            regions.setdefault(result["region"] or "", []).append(result)
+    tag_groups = {}
+    for region, members in regions.items():
+        for tags, arns in _region_groups(members, size).items():
+            tag_groups[(region, tags)] = arns
     out = []
     for (region, tags), arns in sorted(tag_groups.items()):
         out.extend({"operation": "tag", "region": region, "tags": dict(tags), "arns": c} for c in _chunks(arns, size))
-    for (region, keys), arns in sorted(untag_groups.items(), key=lambda item: (item[0][0] or "", item[0][1])):
+    for (region, keys), arns in sorted(
+        _untag_groups(plans, size).items(), key=lambda item: (item[0][0] or "", item[0][1])
+    ):
         out.extend({"operation": "untag", "region": region, "keys": list(keys), "arns": c} for c in _chunks(arns, size))
     return out
 
@@ -97,13 +249,17 @@ def _retryable(failure):
 def apply_batches(planned, call, retries=3, base_delay=0.5, sleep=time.sleep, rng=random.random):
     """Run every batch with call(batch, arns) -> {arn: {StatusCode, ErrorCode, ErrorMessage}} of failed ARNs.
 
+    Untag batches come after the tag batches and skip the ARNs whose tagging failed.
     Returns (done ARNs, {arn: reason}) -- an ARN is done when all its batches succeeded.
     """
     failed = {}
     touched = set()
     for batch in planned:
-        pending = list(batch["arns"])
-        touched.update(pending)
+        touched.update(batch["arns"])
+        # a rename removes the old key only once the new one is set: never lose a tag to a failure
+        pending = [arn for arn in batch["arns"] if batch["operation"] == "tag" or arn not in failed]
+        if not pending:
+            continue
         for attempt in range(retries + 1):
             answer = call(batch, pending) or {}
             retry = [arn for arn in pending if arn in answer and _retryable(answer[arn])]

@@ -12,8 +12,9 @@ description:
   - Reads GetCostAndUsage over a period, grouped by a cost-allocation tag (for example C(team)) and by
     service, all pages, and returns rows and totals with the untagged share called out.
   - Writes C(<basename>.csv), C(<basename>.md) and C(<basename>.png) (a line chart of cost by tag
-    value over time, colours named in the Markdown) to O(output_dir); files are only rewritten when
-    their content changes.
+    value over time with a title, the values of its grid lines, the first and last period and a
+    legend of the tag values; colours also named in the Markdown) to O(output_dir); files are only
+    rewritten when their content changes.
   - Optionally activates cost-allocation tag keys that are not active yet (ListCostAllocationTags,
     UpdateCostAllocationTagsStatus), so Cost Explorer starts grouping by them.
 author:
@@ -209,7 +210,12 @@ def main():
             "markdown": to_markdown(
                 summary, params["tag_key"], params["start"], params["end"], palette, os.path.basename(files["png"])
             ),
-            "png": line_chart(series, list(summary["by_period"]), palette),
+            "png": line_chart(
+                series,
+                list(summary["by_period"]),
+                palette,
+                title=f"Cost by {params['tag_key']}, {params['start']} to {params['end']}",
+            ),
         }
         try:
             for kind, path in files.items():

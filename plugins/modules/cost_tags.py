@@ -20,9 +20,12 @@ description:
     mapping, and for orphan snapshots by their CreateImage description), instance -> network
     interfaces -> Elastic IPs; each edge is C(fill_missing) (default), C(overwrite) or C(never).
   - Writes go through the Resource Groups Tagging API's TagResources and UntagResources, at most
-    20 ARNs per call; per-ARN failures are retried with backoff and reported without losing the
-    rest. C(aws:) keys are never written or removed, no resource is taken past 50 tags, and tags
-    the policy does not own are only removed when listed in O(remove_tags).
+    20 ARNs per call; ARNs it refuses as a type it does not cover are tagged with the service's own
+    call (EC2 CreateTags/DeleteTags, RDS AddTagsToResource/RemoveTagsFromResource, ELBv2
+    AddTags/RemoveTags, S3 PutBucketTagging). A throttled call is retried whole with backoff;
+    per-ARN failures are retried with backoff and reported without losing the rest. C(aws:) keys
+    are never written or removed, no resource is taken past 50 tags, and tags the policy does not
+    own are only removed when listed in O(remove_tags).
 author:
   - Keel platform team (@keel-platform)
 extends_documentation_fragment:
@@ -58,7 +61,10 @@ options:
     default: 3
 notes:
   - Runs where boto3 is, usually C(localhost). Needs the C(Describe*)/C(List*) permissions of the
-    resource types, C(tag:TagResources), C(tag:UntagResources) and the service tagging permissions.
+    resource types, C(tag:TagResources), C(tag:UntagResources) and the service tagging permissions
+    (C(ec2:CreateTags), C(ec2:DeleteTags), C(rds:AddTagsToResource), C(rds:RemoveTagsFromResource),
+    C(elasticloadbalancing:AddTags), C(elasticloadbalancing:RemoveTags), C(s3:GetBucketTagging),
+    C(s3:PutBucketTagging)).
 seealso:
   - module: keel.platform.cost_tags_info
   - module: keel.platform.cost_report
@@ -139,27 +145,35 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run impor
     evaluate_or_fail,
     report,
 )
+from ansible_collections.keel.platform.plugins.module_utils._native_tagging import apply_native, unsupported
 from ansible_collections.keel.platform.plugins.module_utils._tag_batches import MAX_ARNS, apply_batches, batches
 
 
 def _caller(clients, params):
     def call(batch, arns):
         tagging = clients("resourcegroupstaggingapi", batch["region"])
+        operation = "TagResources" if batch["operation"] == "tag" else "UntagResources"
         try:
             if batch["operation"] == "tag":
                 answer = _aws.call_with_backoff(tagging.tag_resources, ResourceARNList=arns, Tags=batch["tags"])
             else:
                 answer = _aws.call_with_backoff(tagging.untag_resources, ResourceARNList=arns, TagKeys=batch["keys"])
+            failed = answer.get("FailedResourcesMap") or {}
         except Exception as error:
             if not _aws.HAS_BOTO3 or not isinstance(
                 error, (_aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError)
             ):
                 raise
-            message = _aws.describe_error(error, "TagResources", params.get("endpoint_url"))
-            return {
+            message = _aws.describe_error(error, operation, params.get("endpoint_url"))
+            failed = {
                 arn: {"ErrorCode": _aws.error_code(error), "ErrorMessage": message, "StatusCode": 400} for arn in arns
             }
-        return answer.get("FailedResourcesMap") or {}
+        # types the Tagging API does not cover (per ARN, or the whole call refused): the service's own call
+        refused = [arn for arn in arns if arn in failed and unsupported(failed[arn])]
+        if refused:
+            failed = {arn: failure for arn, failure in failed.items() if arn not in refused}
+            failed.update(apply_native(clients, batch, refused))
+        return failed
 
     return call
 

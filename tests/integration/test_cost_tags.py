@@ -172,6 +172,63 @@ def test_per_arn_failures_are_reported_and_the_rest_applied(account):
     assert all(ec2_tags(account, item["id"]) == item["after"] for item in fixed)
 
 
+def test_a_throttled_tag_resources_call_is_retried_whole_with_backoff(account):
+    # botocore's own retries off (max_attempts 1): the module's backoff answers the throttling
+    rules = account["proxy"].rules
+    args = {"mode": "apply", "resource_types": ["instance", "volume"], "regions": [REGIONS[0]], "max_attempts": 1}
+    rules.throttle[("TagResources", REGIONS[0])] = 2
+    result = run(account, "cost_tags", args)
+    assert not result.get("failed"), result.get("msg")
+    tagging = [batch for batch in result["batches"] if batch["operation"] == "tag"]
+    assert tagging
+    assert rules.total("TagResources") == len(tagging) + 2
+    assert all(ec2_tags(account, item["id"]) == item["after"] for item in result["resources"] if item["add"])
+
+
+def test_throttling_that_outlasts_every_retry_is_reported_per_resource(account):
+    rules = account["proxy"].rules
+    args = {
+        "mode": "apply",
+        "resource_types": ["instance", "network_interface"],
+        "regions": [REGIONS[0]],
+        "max_attempts": 1,
+        "retry_mode": "standard",  # adaptive mode would also slow every later call down
+        "retries": 1,
+    }
+    rules.throttle[("TagResources", REGIONS[0])] = 100
+    result = run(account, "cost_tags", args)
+    rules.throttle.clear()
+    assert result["failed"]
+    assert result["failures"]
+    assert all(
+        "ThrottlingException" in reason and "kept throttling" in reason for reason in result["failures"].values()
+    )
+    # per batch: the call and its 3 backoff retries, twice (the batch retried once)
+    assert rules.total("TagResources") == 8 * sum(batch["operation"] == "tag" for batch in result["batches"])
+    assert all(ec2_tags(account, item["id"]) == item["before"] for item in result["resources"] if item["add"])
+
+
+def test_types_the_tagging_api_refuses_are_tagged_with_the_service_call(account):
+    rules = account["proxy"].rules
+    rules.unsupported = {":elastic-ip/", "arn:aws:s3:::"}
+    args = {"mode": "apply", "resource_types": ["instance", "network_interface", "address", "bucket"]}
+    result = run(account, "cost_tags", dict(args, regions=[REGIONS[0]]))
+    rules.unsupported = set()
+    assert not result.get("failed"), result.get("msg")
+    assert rules.total("CreateTags") > 0  # the Elastic IPs
+    ec2 = boto3.client("ec2", region_name=REGIONS[0], endpoint_url=account["moto"].url)
+    addresses = {item["AllocationId"]: item.get("Tags", []) for item in ec2.describe_addresses()["Addresses"]}
+    changed = [item for item in result["resources"] if item["type"] == "address" and item["add"]]
+    assert changed
+    for item in changed:
+        assert {tag["Key"]: tag["Value"] for tag in addresses[item["id"]]} == item["after"]
+    s3 = boto3.client("s3", region_name=REGIONS[0], endpoint_url=account["moto"].url)
+    tagset = s3.get_bucket_tagging(Bucket="keel-miscased")["TagSet"]  # renamed: tagged, then untagged
+    assert {t["Key"]: t["Value"] for t in tagset} == {"team": "data", "env": "dev", "cost-center": "cc-103"}
+    again = run(account, "cost_tags", dict(args, regions=[REGIONS[0]]))
+    assert not again["changed"]
+
+
 def test_apply_fixes_everything_fixable_and_a_second_run_changes_nothing(account):
     extras = account["extras"]
     result = run(account, "cost_tags", {"mode": "apply"})

@@ -159,7 +159,7 @@ def test_paginate_raises_when_throttling_outlasts_its_retries():
 
 def test_client_config_carries_retries_timeouts_and_user_agent():
     config = _aws.client_config(max_attempts=4, retry_mode="standard", connect_timeout=3, read_timeout=7)
-    assert config.retries == {"mode": "standard", "max_attempts": 4}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 4}
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
     assert config.user_agent_extra == _aws.USER_AGENT_EXTRA
 

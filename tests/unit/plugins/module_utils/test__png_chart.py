@@ -39,8 +39,61 @@ def test_line_chart_draws_each_series_in_its_colour():
     assert (width, height) == (200, 100)
     seen = {pixel for row in rows for pixel in row}
     assert {palette["a"], palette["b"], BACKGROUND} <= seen
-    # series a peaks at the top right: its last point is at (width - margin, margin)
-    assert rows[40][160] == palette["a"]
+    # series a peaks on the top grid line (y = margin), in the right half
+    assert palette["a"] in rows[40][100:]
+    assert palette["a"] not in rows[30]
+
+
+def find_text(rows, text, colour, scale=1):
+    """Top left corners where `text` is drawn exactly (glyph pixels in colour, the cells between them not)."""
+    from ansible_collections.keel.platform.plugins.module_utils._png_chart import ADVANCE, glyph
+
+    cells = []
+    for index, char in enumerate(text):
+        for row, line in enumerate(glyph(char)):
+            for column, on in enumerate(line):
+                for dy in range(scale):
+                    for dx in range(scale):
+                        cells.append(((index * ADVANCE + column) * scale + dx, row * scale + dy, on))
+    found = []
+    for y in range(len(rows) - 7 * scale):
+        for x in range(len(rows[0]) - len(text) * ADVANCE * scale):
+            if all((rows[y + dy][x + dx] == colour) == on for dx, dy, on in cells):
+                found.append((x, y))
+    return found
+
+
+def test_the_font_draws_known_glyphs_and_a_question_mark_for_the_rest():
+    from ansible_collections.keel.platform.plugins.module_utils._png_chart import glyph
+
+    def art(char):
+        return ["".join("#" if on else "." for on in row) for row in glyph(char)]
+
+    assert art("T") == ["#####"] + ["..#.."] * 6
+    assert art("1") == ["..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."]
+    assert art("-") == ["....."] * 3 + ["#####"] + ["....."] * 3
+    assert art("é") == art("?")
+    assert art(" ") == ["....."] * 7
+    # every printable glyph but the space draws something, and no two letters or digits look alike
+    shapes = [tuple(map(tuple, glyph(chr(code)))) for code in range(33, 127)]
+    assert all(any(any(row) for row in shape) for shape in shapes)
+    assert len(set(shapes)) == len(shapes)
+
+
+def test_line_chart_has_a_title_axis_values_and_a_legend_of_the_series_names():
+    from ansible_collections.keel.platform.plugins.module_utils._png_chart import TEXT, colours, line_chart
+
+    palette = colours(["payments", "(untagged)"])
+    series = {"payments": {"2026-01": 40.0, "2026-02": 80.0}, "(untagged)": {"2026-01": 10.0}}
+    data = line_chart(series, ["2026-01", "2026-02"], palette, width=360, height=180, title="Cost by team")
+    _width, _height, rows = read_png(data)
+    assert len(find_text(rows, "Cost by team", TEXT, scale=2)) == 1
+    ((legend_x, legend_y),) = find_text(rows, "payments", TEXT)
+    assert len(find_text(rows, "(untagged)", TEXT)) == 1
+    assert rows[legend_y + 3][legend_x - 8] == palette["payments"]  # its colour key, left of the name
+    assert len(find_text(rows, "80.00", TEXT)) == 1  # the top grid line's value
+    assert len(find_text(rows, "2026-01", TEXT)) == 1
+    assert len(find_text(rows, "2026-02", TEXT)) == 1
 
 
 def test_cost_report_rows_summary_csv_and_markdown():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import monthly_cost, rank_untagged
 from ansible_collections.keel.platform.plugins.module_utils._tag_batches import apply_batches, batches
@@ -50,6 +52,21 @@ def test_per_arn_failures_are_retried_with_backoff_and_the_rest_kept():
     assert failed == {"a0": "InvalidParameterException: bad", "a2": "ThrottlingException: slow"}
     assert calls == [["a0", "a1", "a2", "a3"], ["a1", "a2"], ["a2"]]
     assert sleeps == [0.5, 1.0]
+
+
+def test_a_key_is_not_removed_from_a_resource_whose_tagging_failed():
+    calls = []
+
+    def call(batch, arns):
+        calls.append((batch["operation"], list(arns)))
+        denied = {"StatusCode": 400, "ErrorCode": "AccessDeniedException", "ErrorMessage": "no"}
+        return {"a": denied} if "a" in arns else {}
+
+    plans = [change(arn, {"team": "x"}, ["Team"]) for arn in ("a", "b")]
+    done, failed = apply_batches(batches(plans), call, sleep=lambda _: None)
+    assert calls == [("tag", ["a", "b"]), ("untag", ["b"])]
+    assert done == ["b"]
+    assert list(failed) == ["a"]
 
 
 def test_cost_estimates_rank_the_costliest_first():
@@ -119,3 +136,81 @@ def test_every_need_is_covered_by_the_cheapest_grouping():
     assert len(out) == 3
     covered = {(arn, key, value) for b in out for arn in b["arns"] for key, value in b["tags"].items()}
     assert covered == {(p["arn"], k, v) for p in plans for k, v in p["add"].items()}
+
+
+def rigid(arn, **target):
+    """A resource that needs its whole target (nothing of it yet)."""
+    tags = {key.replace("_", "-"): value for key, value in target.items()}
+    return {"arn": arn, "region": "r", "add": tags, "remove": [], "after": tags, "actions": [{"key": k} for k in tags]}
+
+
+def check(plans, out, size=20):
+    """Every batch is small enough, sends only final values, and every need is covered."""
+    after = {p["arn"]: p["after"] for p in plans}
+    sent, removed = set(), set()
+    for batch in out:
+        assert 1 <= len(batch["arns"]) <= size
+        for arn in batch["arns"]:
+            if batch["operation"] == "tag":
+                assert all(after[arn].get(key) == value for key, value in batch["tags"].items())
+                sent.update((arn, key, value) for key, value in batch["tags"].items())
+            else:
+                assert not set(batch["keys"]) & set(after[arn])
+                removed.update((arn, key) for key in batch["keys"])
+    assert {(p["arn"], k, v) for p in plans for k, v in p["add"].items()} <= sent
+    assert {(p["arn"], k) for p in plans for k in p["remove"]} <= removed
+
+
+def test_a_partial_call_is_split_into_the_free_places_of_calls_of_its_sub_maps():
+    # 21 need team, env, cost-center; 19 only team and env (no cost-center); 19 only cost-center:
+    # by target 2 + 1 + 1 calls; the 21st resource's team+env and cost-center fill the other two
+    plans = [rigid(f"a{n}", team="x", env="p", cost_center="c") for n in range(21)]
+    plans += [rigid(f"b{n}", team="x", env="p") for n in range(19)]
+    plans += [rigid(f"c{n}", cost_center="c") for n in range(19)]
+    out = batches(plans)
+    check(plans, out)
+    assert len(out) == 3  # the floor: 59 resources, 20 a call
+    assert sorted(len(b["arns"]) for b in out) == [20, 20, 20]
+
+
+def test_removed_keys_share_calls_when_no_resource_keeps_one_of_them():
+    plans = [
+        dict(rigid(f"{key}{n}", team="x"), remove=[key]) for key in ("Team", "ENV", "CostCenter") for n in range(5)
+    ]
+    keeps_env = dict(rigid("k", team="x"), remove=["Team"])
+    keeps_env["after"] = {"team": "x", "ENV": "prod"}
+    plans.append(keeps_env)
+    out = [b for b in batches(plans) if b["operation"] == "untag"]
+    check(plans, batches(plans))
+    assert [(b["keys"], len(b["arns"])) for b in out] == [(["CostCenter", "ENV", "Team"], 15), (["Team"], 1)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_estates_are_covered_exactly_and_never_need_more_calls_than_by_target(seed):
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test data
+    plans = []
+    for n in range(rng.randrange(1, 300)):
+        target = {"team": rng.choice("abc"), "env": rng.choice("pq"), "cost-center": rng.choice("xyz")}
+        for key in rng.sample(sorted(target), rng.randrange(0, 2)):
+            del target[key]  # not fixable
+        add = {k: v for k, v in target.items() if rng.random() < 0.8} or dict(target)
+        renamed = ["Team"] if "team" in add and rng.random() < 0.2 else []
+        plans.append(
+            {
+                "arn": f"arn{n}",
+                "region": rng.choice(["r", "s"]),
+                "add": add,
+                "remove": renamed,
+                "after": dict(target, Name=f"n{n}"),
+                "actions": [{"key": key} for key in target],
+            }
+        )
+    size = rng.choice([5, 20])
+    out = batches(plans, size)
+    check(plans, out, size)
+    by_target = {}
+    for p in plans:
+        target = tuple(sorted((k, v) for k, v in p["after"].items() if k != "Name"))
+        by_target.setdefault((p["region"], target), []).append(p)
+    tag_calls = sum(b["operation"] == "tag" for b in out)
+    assert tag_calls <= sum(-(-len(members) // size) for members in by_target.values())
