@@ -168,7 +168,7 @@ def container_ip(name):
 
 def prepare_docker_hosts():
     # dockerd writes per-interface sysctls under /proc/sys/net, read-only in a container by default.
-    for name, (_, tags) in FLEET.items():
+    for name, (_image, tags) in FLEET.items():
         if tags["role"] == "docker-host":
             docker(
                 "exec",
@@ -198,7 +198,7 @@ def install_prometheus():
 
 
 def configure_prometheus(installer):
-    _, errors = installer.communicate()
+    errors = installer.communicate()[1]
     if installer.returncode:
         raise SystemExit(f"demo: installing prometheus failed: {errors[-500:]}")
     targets = [{"targets": [f"{container_ip(name)}:9100"], "labels": {"instance": name}} for name in FLEET]
@@ -215,7 +215,7 @@ def configure_prometheus(installer):
     docker("exec", PROMETHEUS, "systemctl", "restart", "prometheus")
 
 
-def prometheus_query(query, timeout=60, until=lambda result: bool(result)):
+def prometheus_query(query, timeout=60, until=bool):
     """{instance: value} of an instant query through Prometheus's HTTP API, polled until `until` holds."""
     url = f"http://127.0.0.1:{PROMETHEUS_PORT}/api/v1/query?" + urllib.parse.urlencode({"query": query})
     deadline = time.monotonic() + timeout
@@ -261,7 +261,7 @@ def show_cost_tags(result):
 
 
 def seed_aws(moto):
-    ids = seed_hosts(moto.url, {name: {"keel-demo": "true", **tags} for name, (_, tags) in FLEET.items()}, REGION)
+    ids = seed_hosts(moto.url, {name: {"keel-demo": "true", **tags} for name, (_image, tags) in FLEET.items()}, REGION)
     seed_cost(moto.url, REGION)
     months = month_starts(3)
     seed_cost_explorer(moto.url, list(itertools.pairwise(months)), MONTHLY_COSTS)

@@ -29,7 +29,7 @@ def test_every_agent_up_needs_all_agents_at_one():
 def test_fleet_tags_follow_the_demo_inventory():
     """The inventory groups hosts by the role tag; every demo host must land in a group site.yml knows."""
     inventory = (ROOT / "inventories/local/fleet.aws_fleet.yml").read_text()
-    for _, tags in demo.FLEET.values():
+    for _image, tags in demo.FLEET.values():
         assert tags["role"] in {"web", "docker-host", "ci-runner"}
         if tags["role"] != "web":
             assert f"tags.role == '{tags['role']}'" in inventory
