@@ -127,7 +127,7 @@ def playbook(name, env, *args, log_name=None, expect_failure=False):
                     note(line.strip(" *\n"))
                 elif line.startswith("PLAY RECAP"):
                     in_recap = True
-                elif line.startswith("TASKS RECAP"):
+                elif line.startswith(("TASKS RECAP", "KEEL CHANGE REPORT")):
                     in_recap = False
                 elif in_recap and line.strip():
                     note("  " + " ".join(line.split()))
@@ -336,7 +336,7 @@ def run_story(env):
 
     say("Prometheus scrapes every agent")
     configure_prometheus(installer)
-    for name, value in sorted(prometheus_query("up", until=every_agent_up).items()):
+    for name, value in sorted(prometheus_query('up{job="node"}', until=every_agent_up).items()):
         note(f"up{{instance={name!r}}} = {value}")
 
     say(
@@ -349,7 +349,7 @@ def run_story(env):
     docker("exec", DRIFT_HOST, "sh", "-c", f"echo 'edited by hand during the demo' >> {DRIFT_FILE}")
     playbook("drift", env, "--check", "--diff")
     show_report("drift")
-    for name, value in sorted(prometheus_query("sum by (instance) (keel_drift_tasks)").items()):
+    for name, value in sorted(prometheus_query('sum by (instance) (keel_drift_tasks{job="node"})').items()):
         note(f"keel_drift_tasks{{instance={name!r}}} = {value}  (Prometheus)")
 
     say("Enforcing the cost policy and writing the cost report (playbooks/cost_tags.yml)")
