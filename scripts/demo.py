@@ -257,7 +257,7 @@ def show_cost_tags(result):
     unfixable = [item for item in enforcement["untagged"] if not item["fixable"]]
     for item in unfixable[:3]:
         keys = ", ".join(item["keys"])
-        note(f"needs an owner: {item['type']} {item['id']} (missing {keys}), ~{item['monthly_cost']} USD/month")
+        note(f"not fixable, needs an owner: {item['type']} {item['id']} ({keys}), ~{item['monthly_cost']} USD/month")
 
 
 def seed_aws(moto):

@@ -52,5 +52,5 @@ def test_cost_summary_counts_every_type_and_key(capsys):
     demo.show_cost_tags(result)
     out = capsys.readouterr().out
     assert "compliance 50.0 % before, 80.0 % after; tags fixed 4, not fixable 2, exempt 0; 2 tagging calls" in out
-    assert "bucket logs (missing env)" in out
+    assert "not fixable, needs an owner: bucket logs (env), ~1.0 USD/month" in out
     assert "vol-1" not in out
