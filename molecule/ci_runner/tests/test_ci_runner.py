@@ -8,7 +8,8 @@ import time
 import pytest
 
 SCOPE = "repos/keel/app"
-KEPT = ["build-1", "build-2", "jit-1"]
+KEPT = ["build-1", "build-2", "build-3", "jit-1"]
+UPGRADED = "2.331.0"
 
 
 def fixture_state(host) -> dict:
@@ -47,12 +48,25 @@ def test_runner_user_is_unprivileged(host):
     assert user.shell == "/usr/sbin/nologin"
 
 
-@pytest.mark.parametrize("instance", ["build-1", "build-2"])
+@pytest.mark.parametrize("instance", ["build-1", "build-2", "build-3"])
 def test_each_runner_is_registered_exactly_once_with_its_labels(host, prefix, instance):
     (runner,) = runners_named(host, f"{prefix}-{instance}")
-    assert sorted(label["name"] for label in runner["labels"] if label["type"] == "custom") == ["keel", "linux"]
+    custom = sorted(label["name"] for label in runner["labels"] if label["type"] == "custom")
+    assert custom == ["keel", "large", "linux"]
     local = json.loads(host.file(f"/opt/keel-runner/{instance}/.runner").content_string)
     assert local["agentId"] == runner["id"]
+
+
+@pytest.mark.parametrize("instance", KEPT)
+def test_every_runner_runs_the_upgraded_release(host, instance):
+    assert host.check_output(f"/opt/keel-runner/{instance}/bin/Runner.Listener") == UPGRADED
+    assert host.file(f"/opt/keel-runner/{instance}/.keel-release").content_string.strip() == UPGRADED
+
+
+def test_the_sweep_removed_only_this_hosts_stale_offline_runners(host, prefix):
+    assert runners_named(host, f"{prefix}-old-1") == []
+    assert len(runners_named(host, f"{prefix}-old-2")) == 1
+    assert len(runners_named(host, "other-host-build-1")) == 1
 
 
 def test_the_seeded_runners_were_paged_over_and_kept(host):
@@ -107,6 +121,8 @@ def test_app_authentication_was_used_on_debian13(host, prefix):
 
 
 def test_state_file_for_the_observability_agent(host, prefix):
+    # Refreshed now: the ephemeral runner is back (the test above waited for it).
+    host.check_output("systemctl start keel-runner-state.service")
     state = json.loads(host.file("/run/keel/ci_runner/state.json").content_string)
     assert set(state) == {"updated", "runners"}
     assert isinstance(state["updated"], int)
@@ -127,3 +143,35 @@ def test_unit_has_limits_and_hardening(host):
     assert "User=keel-runner" in show
     assert "NoNewPrivileges=yes" in show
     assert "Restart=always" in show
+
+
+def wait_for(predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(1)
+    return predicate()
+
+
+def published(host, name) -> dict:
+    state = json.loads(host.file("/run/keel/ci_runner/state.json").content_string)
+    return next(r for r in state["runners"] if r["name"] == name)
+
+
+def test_the_state_timer_publishes_what_github_shows(host, prefix):
+    """Busy on GitHub (the fixture) while build-2 runs a job, idle after: the timer's service says so."""
+    timer = host.service("keel-runner-state.timer")
+    assert timer.is_enabled
+    assert timer.is_running
+    name = f"{prefix}-build-2"
+    host.check_output(
+        "python3 -c \"import json, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8787/_fixture/jobs', "
+        f"data=json.dumps({{'runner': '{name}', 'seconds': 15}}).encode(), method='POST'))\""
+    )
+    assert wait_for(lambda: runners_named(host, name)[0]["busy"])
+    host.check_output("systemctl start keel-runner-state.service")
+    runner = published(host, name)
+    assert (runner["online"], runner["busy"], runner["active"]) == (True, True, True)
+    assert published(host, f"{prefix}-build-1")["busy"] is False
+    assert wait_for(lambda: not runners_named(host, name)[0]["busy"])
+    host.check_output("systemctl start keel-runner-state.service")
+    assert (published(host, name)["online"], published(host, name)["busy"]) == (True, False)

@@ -53,6 +53,7 @@ def main():
                 "instances": instances(home),
                 "archive": os.path.isfile(archive),
                 "installed": os.path.isdir(lib_dir),
+                "state_timer": os.path.isfile("/etc/systemd/system/keel-runner-state.timer"),
                 "credential_sha256": credential_sha256,
                 "docker_members": docker_members,
                 "docker_host": os.path.isfile("/etc/ansible/facts.d/docker_host.fact"),

@@ -7,42 +7,19 @@
 # directory (tmpfs, readable by the runner user only); the unprivileged
 # ExecStart then consumes it. After its job the runner exits and Restart=always
 # brings the next one.
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _github as gh  # installed next to this file by the ci_runner role
+import keel_runner_github as host
 
-CONFIG_DIR = "/etc/keel/ci_runner"
-CREDENTIAL = os.path.join(CONFIG_DIR, "github.cred")
 RUNTIME_DIR = "/run/keel-runner"
 
 
-def decrypt_credential():
-    result = subprocess.run(
-        ["systemd-creds", "decrypt", "--name=github", CREDENTIAL, "-"], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise gh.GitHubError(f"Cannot decrypt {CREDENTIAL} with systemd-creds: {result.stderr.strip()}")
-    return result.stdout
-
-
 def jit_config(config):
-    secret = decrypt_credential()
-    client = gh.GitHubClient(config["api_url"])
-    if config.get("app_id"):
-        gh.authenticate(
-            client,
-            config["scope"],
-            app_id=config["app_id"],
-            app_private_key=secret,
-            app_installation_id=config.get("app_installation_id") or None,
-        )
-    else:
-        gh.authenticate(client, config["scope"], token=secret.strip())
+    client = host.client(config)
     # A runner of this name left behind by a crash would make GitHub refuse the new one.
     for runner in gh.list_runners(client, config["scope"]):
         if runner["name"] == config["name"] and runner.get("status") != "online":
@@ -74,8 +51,7 @@ def take_jit_config(instance):
 def main():
     preparing = sys.argv[1] == "--prepare"
     instance = sys.argv[-1]
-    with open(os.path.join(CONFIG_DIR, instance + ".json"), encoding="utf-8") as handle:
-        config = json.load(handle)
+    config = host.load_config(instance)
     try:
         if preparing:
             prepare(instance, config)
