@@ -38,9 +38,17 @@ def scenarios(root: Path) -> list[str]:
     return sorted(path.parent.name for path in root.glob("molecule/*/molecule.yml"))
 
 
-def scenarios_of_role(role: str, all_scenarios: list[str]) -> set[str]:
-    """A role's scenarios are named after it: hardening, hardening_guards, ..."""
-    return {name for name in all_scenarios if name == role or name.startswith(f"{role}_")}
+def scenarios_of_role(role: str, all_scenarios: list[str], root: Path = ROOT) -> set[str]:
+    """A role's scenarios are named after it (hardening, hardening_guards, ...), plus the scenarios
+    whose playbooks run it beside another role (ci_runner_docker runs keel.platform.docker_host)."""
+    named = {name for name in all_scenarios if name == role or name.startswith(f"{role}_")}
+    pattern = re.compile(rf"\b(name|role):\s*keel\.platform\.{re.escape(role)}\b")
+    running = {
+        name
+        for name in all_scenarios
+        if any(pattern.search(path.read_text()) for path in (root / "molecule" / name).glob("*.yml"))
+    }
+    return named | running
 
 
 def role_texts(root: Path) -> dict[str, str]:
@@ -80,7 +88,7 @@ def affected(paths: list[str], root: Path = ROOT) -> list[str]:
         if path.startswith(SHARED):
             return all_scenarios
         if parts[0] == "roles" and len(parts) > 1:
-            wanted |= scenarios_of_role(parts[1], all_scenarios)
+            wanted |= scenarios_of_role(parts[1], all_scenarios, root)
         elif parts[0] == "molecule" and len(parts) > 2:
             wanted |= {parts[1]} & set(all_scenarios)
         elif parts[0] == "plugins" and len(parts) > 2 and parts[1] in PLUGIN_DIRS:
@@ -89,7 +97,7 @@ def affected(paths: list[str], root: Path = ROOT) -> list[str]:
             texts = role_texts(root) if texts is None else texts
             for plugin in names:
                 for role in roles_using(plugin, texts):
-                    wanted |= scenarios_of_role(role, all_scenarios)
+                    wanted |= scenarios_of_role(role, all_scenarios, root)
     return sorted(wanted)
 
 
