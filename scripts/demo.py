@@ -205,7 +205,7 @@ def configure_prometheus(installer):
     config = {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
         "rule_files": ["/etc/prometheus/keel-node.rules.yml"],
-        "scrape_configs": [{"job_name": "node", "static_configs": targets}],
+        "scrape_configs": [{"job_name": "keel-fleet", "static_configs": targets}],
     }
     rules = ROOT / "roles" / "observability_agent" / "files" / "prometheus" / "keel-node.rules.yml"
     docker("cp", str(rules), f"{PROMETHEUS}:/etc/prometheus/keel-node.rules.yml")
@@ -336,7 +336,7 @@ def run_story(env):
 
     say("Prometheus scrapes every agent")
     configure_prometheus(installer)
-    for name, value in sorted(prometheus_query('up{job="node"}', until=every_agent_up).items()):
+    for name, value in sorted(prometheus_query('up{job="keel-fleet"}', until=every_agent_up).items()):
         note(f"up{{instance={name!r}}} = {value}")
 
     say(
@@ -349,7 +349,7 @@ def run_story(env):
     docker("exec", DRIFT_HOST, "sh", "-c", f"echo 'edited by hand during the demo' >> {DRIFT_FILE}")
     playbook("drift", env, "--check", "--diff")
     show_report("drift")
-    for name, value in sorted(prometheus_query('sum by (instance) (keel_drift_tasks{job="node"})').items()):
+    for name, value in sorted(prometheus_query('sum by (instance) (keel_drift_tasks{job="keel-fleet"})').items()):
         note(f"keel_drift_tasks{{instance={name!r}}} = {value}  (Prometheus)")
 
     say("Enforcing the cost policy and writing the cost report (playbooks/cost_tags.yml)")
