@@ -6,8 +6,11 @@ that scrapes them over TLS with basic auth, through Prometheus's HTTP API.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import tarfile
 import time
 import uuid
 from pathlib import Path
@@ -69,6 +72,23 @@ def test_node_exporter_runs_as_its_own_user(host, agent):
     user = host.check_output("systemctl show --property=User --value node_exporter")
     assert user == "node-exporter"
     assert not host.service("prometheus-node-exporter").is_running
+
+
+def test_binary_is_the_one_from_the_release_archive(host, agent):
+    """Debian 13 from the `archive` source, Debian 12 from the `local` one (side_effect.yml): both
+    run the node_exporter of the test mirror's archive, which the controller unpacked and copied."""
+    archive = Path(
+        os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "mirror", "v1.5.0", "node_exporter-1.5.0.linux-amd64.tar.gz"
+    )
+    with tarfile.open(archive) as release:
+        expected = hashlib.sha256(
+            release.extractfile("node_exporter-1.5.0.linux-amd64/node_exporter").read()
+        ).hexdigest()
+    exec_start = host.check_output("systemctl show --property=ExecStart --value node_exporter")
+    assert "path=/usr/local/bin/node_exporter " in exec_start
+    assert host.file("/usr/local/bin/node_exporter").sha256sum == expected
+    assert "version 1.5.0" in host.check_output("/usr/local/bin/node_exporter --version 2>&1")
+    assert host.service("node_exporter").is_running
 
 
 def test_unit_is_rated_better_than_2(host, agent):
