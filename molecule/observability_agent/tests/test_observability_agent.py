@@ -205,16 +205,23 @@ def test_journal_reaches_the_collector(host, agent, journal):
     assert wait_for(lambda: journal_has(journal, marker), timeout=60), marker
 
 
-def test_journal_survives_a_collector_outage(host, agent, journal):
-    journal.run_test("systemctl stop systemd-journal-remote.socket systemd-journal-remote.service")
+def outage_loses_nothing(host, agent, collector, units: list[str], arrived) -> None:
+    """Stop the collector's UNITS, log a unique line on the agent, start the first unit again:
+    the line waits in the agent's bounded buffer and arrives (ARRIVED(marker) says so)."""
+    collector.run_test("systemctl stop " + " ".join(units))
     try:
         marker = f"keel-outage-{agent}-{uuid.uuid4().hex}"
         host.run_test("logger -t keel-test %s", marker)
         time.sleep(15)
-        assert not journal_has(journal, marker)
+        assert not arrived(marker), "the collector was stopped, yet the line arrived"
     finally:
-        journal.run_test("systemctl start systemd-journal-remote.socket")
-    assert wait_for(lambda: journal_has(journal, marker), timeout=90), marker
+        collector.run_test("systemctl start %s", units[0])
+    assert wait_for(lambda: arrived(marker), timeout=90), marker
+
+
+def test_journal_survives_a_collector_outage(host, agent, journal):
+    units = ["systemd-journal-remote.socket", "systemd-journal-remote.service"]
+    outage_loses_nothing(host, agent, journal, units, lambda marker: journal_has(journal, marker))
 
 
 def test_web_config_check_rejects_a_plain_password(host, agent):
@@ -224,9 +231,19 @@ def test_web_config_check_rejects_a_plain_password(host, agent):
     assert "not a bcrypt hash" in result.stderr
 
 
+def rsyslog_has(journal, marker: str) -> bool:
+    return journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0
+
+
 def test_rsyslog_forwards_over_tls(host, agent, journal):
     if agent != "agent12":
         pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
     marker = f"keel-rsyslog-{uuid.uuid4().hex}"
     host.run_test("logger -t keel-test %s", marker)
-    assert wait_for(lambda: journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0, timeout=60), marker
+    assert wait_for(lambda: rsyslog_has(journal, marker), timeout=60), marker
+
+
+def test_rsyslog_survives_a_collector_outage(host, agent, journal):
+    if agent != "agent12":
+        pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
+    outage_loses_nothing(host, agent, journal, ["rsyslog.service"], lambda marker: rsyslog_has(journal, marker))
