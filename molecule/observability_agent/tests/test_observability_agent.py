@@ -115,8 +115,9 @@ def test_collector_timers_are_active(host, agent, collector):
     assert host.file(f"/var/lib/prometheus/node-exporter/keel_{collector}.prom").exists
 
 
-def test_docker_collector_is_off_without_docker(host, agent):
-    assert not host.file("/etc/systemd/system/keel-textfile-docker.timer").exists
+def test_docker_collector_runs_only_where_docker_is(host, agent):
+    # The Debian 12 agent has the Docker Engine API fixture on /var/run/docker.sock.
+    assert host.file("/etc/systemd/system/keel-textfile-docker.timer").exists == (agent == "agent12")
 
 
 def test_every_agent_is_up_in_prometheus(prometheus, agent):
@@ -136,6 +137,13 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
         assert info[0]["metric"]["tag_CostCenter"] == "cc-1234"
         missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}",key="Owner"}}')
         assert [r["value"][1] for r in missing] == ["1"]
+        # The Docker Engine API fixture (tests/fixtures/docker_api.py), read by the sandboxed collector unit.
+        docker_up = wait_for(lambda: query(prometheus, f'keel_docker_up{{instance="{agent}:{PORT}"}} == 1'))
+        assert len(docker_up) == 1, docker_up
+        running = query(prometheus, f'keel_docker_containers{{instance="{agent}:{PORT}",state="running"}}')
+        assert [r["value"][1] for r in running] == ["3"]
+        docker = query(prometheus, f'keel_docker_info{{instance="{agent}:{PORT}"}}')
+        assert docker[0]["metric"]["server_version"] == "20.10.24+dfsg1"
         expected_imds = "1"
     else:
         assert query(prometheus, f'keel_ci_runner_busy{{instance="{agent}:{PORT}"}}') == []
