@@ -134,9 +134,16 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
         assert [r["value"][1] for r in result] == ["1"]
         info = query(prometheus, f'keel_ec2_instance_info{{instance="{agent}:{PORT}"}}')
         assert info[0]["metric"]["instance_type"] == "t3.micro"
-        assert info[0]["metric"]["tag_CostCenter"] == "cc-1234"
-        missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}",key="Owner"}}')
-        assert [r["value"][1] for r in missing] == ["1"]
+        # The keys of the scenario's cost policy (files/cost-policy.yml): cost-center is found under
+        # its alias CostCenter, owner is missing on the fixture's instance.
+        assert info[0]["metric"]["tag_cost_center"] == "cc-1234"
+        assert info[0]["metric"]["tag_Project"] == "keel"
+        missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}"}}')
+        assert {r["metric"]["key"]: r["value"][1] for r in missing} == {
+            "cost-center": "0",
+            "Project": "0",
+            "owner": "1",
+        }
         # The Docker Engine API fixture (tests/fixtures/docker_api.py), read by the sandboxed collector unit.
         docker_up = wait_for(lambda: query(prometheus, f'keel_docker_up{{instance="{agent}:{PORT}"}} == 1'))
         assert len(docker_up) == 1, docker_up
@@ -158,6 +165,15 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
         f'time() - keel_textfile_collector_last_success_timestamp_seconds{{instance="{agent}:{PORT}"}} < 900',
     )
     assert len(fresh) >= 3, fresh
+
+
+def test_explicit_cost_tag_keys_override_the_policy(host, agent):
+    unit = host.file("/etc/systemd/system/keel-textfile-ec2.service").content_string
+    if agent == "agent12":
+        assert "--tag-key cost-center,CostCenter \\\n" in unit, unit
+    else:
+        assert "--tag-key Team \\\n    --tag-key 'Cost Centre'\n" in unit, unit
+        assert "cost-center" not in unit
 
 
 def test_scrape_without_credentials_is_refused(prometheus, agent):

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -250,11 +251,13 @@ def collect_ec2(args: argparse.Namespace) -> tuple[bool, list[str]]:
         }
         # Tags are only in the metadata when the instance allows it
         # (InstanceMetadataTags=enabled); otherwise every key reads as missing.
-        available = (imds_get(endpoint, token, "meta-data/tags/instance") or "").split()
-        tags = {
-            key: imds_get(endpoint, token, f"meta-data/tags/instance/{key}") for key in args.tag_key if key in available
-        }
-        lines = ec2_metrics(instance, tags, args.tag_key)
+        available = set((imds_get(endpoint, token, "meta-data/tags/instance") or "").splitlines())
+        tags: dict[str, str | None] = {}
+        for key, *aliases in args.tag_key:
+            found = next((name for name in (key, *aliases) if name in available), None)
+            if found is not None:
+                tags[key] = imds_get(endpoint, token, "meta-data/tags/instance/" + urllib.parse.quote(found, safe=""))
+        lines = ec2_metrics(instance, tags, [spec[0] for spec in args.tag_key])
         up = 1
     except (OSError, urllib.error.URLError, TimeoutError) as exc:
         print(f"instance metadata service at {endpoint} not reachable: {exc}", file=sys.stderr)
@@ -484,13 +487,27 @@ COLLECTORS = {
 }
 
 
+def tag_spec(value: str) -> list[str]:
+    """KEY[,ALIAS...] of --tag-key as [KEY, ALIAS...]."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{value!r} names no tag key")
+    return names
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("collector", choices=sorted(COLLECTORS))
     parser.add_argument("--output-dir", required=True, type=Path)
     parser.add_argument("--interval", required=True, type=int, help="seconds between runs (for staleness)")
     parser.add_argument("--imds-endpoint", default="http://169.254.169.254")
-    parser.add_argument("--tag-key", action="append", default=[], help="cost-allocation tag key (repeatable)")
+    parser.add_argument(
+        "--tag-key",
+        action="append",
+        default=[],
+        type=tag_spec,
+        help="cost-allocation tag KEY[,ALIAS...]: the key, then other spellings that count as it (repeatable)",
+    )
     parser.add_argument("--docker-socket", default="/var/run/docker.sock", help="the Docker Engine API's unix socket")
     parser.add_argument("--ci-runner-state-file", default="/run/keel/ci_runner/state.json")
     parser.add_argument("--reboot-required-file", default="/run/reboot-required")

@@ -170,6 +170,24 @@ def test_ec2_collector_speaks_imdsv2(tmp_path, imds):
     assert 'tag_CostCenter="cc-1234"' in info
 
 
+def test_ec2_collector_finds_a_policy_key_under_its_alias(tmp_path, imds):
+    """--tag-key KEY,ALIAS...: the label and the missing metric use the policy's key."""
+    rc, samples = run(
+        tmp_path, "ec2", "--imds-endpoint", imds, "--tag-key", "cost-center,CostCenter", "--tag-key", "owner,Owner"
+    )
+    assert rc == 0
+    info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
+    assert 'tag_cost_center="cc-1234"' in info
+    assert 'tag_owner=""' in info
+    assert samples['keel_ec2_cost_tag_missing{key="cost-center"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="owner"}'] == "1"
+
+
+def test_an_empty_tag_key_is_refused(tmp_path):
+    with pytest.raises(SystemExit):
+        collector.parse_args(["ec2", "--output-dir", str(tmp_path), "--interval", "1", "--tag-key", " , "])
+
+
 def test_imds_fixture_refuses_requests_without_a_token(imds):
     with pytest.raises(collector.urllib.error.HTTPError) as refused:
         collector.imds_get(imds, "wrong-token", "meta-data/instance-id")
