@@ -37,14 +37,15 @@ def agent(name) -> str:
     return AGENTS[name]
 
 
+# Prometheus and the journal collectors share one container.
 @pytest.fixture(scope="module")
 def prometheus():
-    return testinfra.get_host(f"docker://{SCENARIO}-prometheus")
+    return testinfra.get_host(f"docker://{SCENARIO}-collector")
 
 
 @pytest.fixture(scope="module")
-def journal():
-    return testinfra.get_host(f"docker://{SCENARIO}-journal")
+def journal(prometheus):
+    return prometheus
 
 
 def query(prometheus, promql: str) -> list[dict]:
