@@ -271,4 +271,7 @@ def test_rsyslog_forwards_over_tls(host, agent, journal):
 def test_rsyslog_survives_a_collector_outage(host, agent, journal):
     if agent != "agent12":
         pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
-    outage_loses_nothing(host, agent, journal, ["rsyslog.service"], lambda marker: rsyslog_has(journal, marker))
+    # journald forwards to syslog.socket (Debian's ForwardToSyslog=yes), which would start the
+    # receiver again at the collector's next log line: the socket is stopped too.
+    units = ["rsyslog.service", "syslog.socket"]
+    outage_loses_nothing(host, agent, journal, units, lambda marker: rsyslog_has(journal, marker))
