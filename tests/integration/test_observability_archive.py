@@ -1,15 +1,18 @@
 # Copyright: Keel platform team
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""observability_agent's `archive` and `local` sources refuse an archive whose SHA-256 is not
-the expected one, on the controller, before anything is copied to a host.
+"""observability_agent's `archive` and `local` sources, on the controller: a `local` archive
+given as a file or as a mirror URL (served over HTTP on 127.0.0.1) is installed, and an archive
+whose SHA-256 is not the expected one is refused before anything is copied to a host.
 
-The role's controller-side steps (tasks/install_archive.yml) run on localhost against a
-release mirror laid out like the upstream release page under a temporary directory; every case
-fails before the step that copies the binary, so nothing is installed on this machine.
+The role's install steps (tasks/install_archive.yml) run on localhost against a release mirror
+laid out like the upstream release page under a temporary directory. Successful installs copy
+the binary to a path under that directory (the role's binary path is overridden), never to
+/usr/local/bin of this machine; failing cases stop before the copy.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -17,6 +20,8 @@ import platform
 import subprocess
 import sys
 import tarfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +31,7 @@ VERSION = "1.9.1"
 GOARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 NAME = f"node_exporter-{VERSION}.linux-{GOARCH}"
 COPY_STEP = "Copy the node_exporter binary to the host"
+STAND_IN = f"#!/bin/sh\necho 'node_exporter, version {VERSION} (keel stand-in)'\n".encode()
 
 PLAYBOOK = """\
 - name: The controller-side steps of the archive and local sources
@@ -41,7 +47,7 @@ PLAYBOOK = """\
 
 def release_archive(path: Path) -> str:
     """Write a release archive holding a stand-in binary; return its SHA-256."""
-    payload = b"#!/bin/sh\necho node_exporter stand-in\n"
+    payload = STAND_IN
     with tarfile.open(path, "w:gz") as archive:
         member = tarfile.TarInfo(f"{NAME}/node_exporter")
         member.size = len(payload)
@@ -64,6 +70,7 @@ def converge(tmp_path: Path, **extra_vars: str) -> subprocess.CompletedProcess:
     variables = {
         "observability_agent_version": VERSION,
         "observability_agent_controller_cache_dir": str(tmp_path / "cache"),
+        "__observability_agent_archive_binary": str(tmp_path / "installed" / "node_exporter"),
         **extra_vars,
     }
     env = {
@@ -72,10 +79,84 @@ def converge(tmp_path: Path, **extra_vars: str) -> subprocess.CompletedProcess:
         "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
         "ANSIBLE_NOCOLOR": "1",
     }
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)]
+    # The controller runs no node_exporter unit: the restart the copy notifies has nothing to act on.
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        str(playbook),
+        "-e",
+        '{"__observability_agent_service_ready": false}',
+    ]
     for name, value in variables.items():
         command += ["-e", f"{name}={value}"]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+
+
+@pytest.fixture
+def http_mirror(mirror: Path):
+    """The mirror served over HTTP on 127.0.0.1; yields its base URL."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(mirror))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def assert_installed(tmp_path: Path, result: subprocess.CompletedProcess) -> None:
+    """The play succeeded and the binary from the archive is installed and runs."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    installed = tmp_path / "installed" / "node_exporter"
+    assert installed.read_bytes() == STAND_IN
+    assert installed.stat().st_mode & 0o777 == 0o755
+    version = subprocess.run([str(installed), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == f"node_exporter, version {VERSION} (keel stand-in)"
+
+
+def test_a_local_archive_file_is_installed(tmp_path, mirror):
+    archive = mirror / f"v{VERSION}" / f"{NAME}.tar.gz"
+    (tmp_path / "installed").mkdir()
+    result = converge(
+        tmp_path,
+        observability_agent_install_source="local",
+        observability_agent_local_archive=str(archive),
+        observability_agent_archive_sha256=hashlib.sha256(archive.read_bytes()).hexdigest(),
+    )
+    assert_installed(tmp_path, result)
+    # Unpacked straight from the given file: nothing was downloaded.
+    assert not (tmp_path / "cache" / f"{NAME}.tar.gz").exists()
+
+
+def test_a_local_archive_from_a_mirror_url_is_downloaded_once_and_installed(tmp_path, mirror, http_mirror):
+    archive = mirror / f"v{VERSION}" / f"{NAME}.tar.gz"
+    (tmp_path / "installed").mkdir()
+    variables = {
+        "observability_agent_install_source": "local",
+        "observability_agent_local_archive": f"{http_mirror}/v{VERSION}/{NAME}.tar.gz",
+        "observability_agent_archive_sha256": hashlib.sha256(archive.read_bytes()).hexdigest(),
+    }
+    assert_installed(tmp_path, converge(tmp_path, **variables))
+    assert (tmp_path / "cache" / f"{NAME}.tar.gz").read_bytes() == archive.read_bytes()
+    # A second run: the cached archive already has that checksum, so nothing changes.
+    archive.unlink()
+    again = converge(tmp_path, **variables)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "changed=0" in again.stdout, again.stdout
+
+
+def test_a_local_mirror_url_with_another_checksum_is_refused(tmp_path, http_mirror):
+    result = converge(
+        tmp_path,
+        observability_agent_install_source="local",
+        observability_agent_local_archive=f"{http_mirror}/v{VERSION}/{NAME}.tar.gz",
+        observability_agent_archive_sha256="e" * 64,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "did not match" in output, output
+    assert COPY_STEP not in output
+    assert not (tmp_path / "installed").exists()
 
 
 def test_a_published_checksum_that_does_not_match_stops_the_install(tmp_path, mirror):

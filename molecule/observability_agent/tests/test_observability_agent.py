@@ -6,8 +6,11 @@ that scrapes them over TLS with basic auth, through Prometheus's HTTP API.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import tarfile
 import time
 import uuid
 from pathlib import Path
@@ -34,14 +37,15 @@ def agent(name) -> str:
     return AGENTS[name]
 
 
+# Prometheus and the journal collectors share one container.
 @pytest.fixture(scope="module")
 def prometheus():
-    return testinfra.get_host(f"docker://{SCENARIO}-prometheus")
+    return testinfra.get_host(f"docker://{SCENARIO}-collector")
 
 
 @pytest.fixture(scope="module")
-def journal():
-    return testinfra.get_host(f"docker://{SCENARIO}-journal")
+def journal(prometheus):
+    return prometheus
 
 
 def query(prometheus, promql: str) -> list[dict]:
@@ -71,6 +75,23 @@ def test_node_exporter_runs_as_its_own_user(host, agent):
     assert not host.service("prometheus-node-exporter").is_running
 
 
+def test_binary_is_the_one_from_the_release_archive(host, agent):
+    """Debian 13 from the `archive` source, Debian 12 from the `local` one (side_effect.yml): both
+    run the node_exporter of the test mirror's archive, which the controller unpacked and copied."""
+    archive = Path(
+        os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "mirror", "v1.5.0", "node_exporter-1.5.0.linux-amd64.tar.gz"
+    )
+    with tarfile.open(archive) as release:
+        expected = hashlib.sha256(
+            release.extractfile("node_exporter-1.5.0.linux-amd64/node_exporter").read()
+        ).hexdigest()
+    exec_start = host.check_output("systemctl show --property=ExecStart --value node_exporter")
+    assert "path=/usr/local/bin/node_exporter " in exec_start
+    assert host.file("/usr/local/bin/node_exporter").sha256sum == expected
+    assert "version 1.5.0" in host.check_output("/usr/local/bin/node_exporter --version 2>&1")
+    assert host.service("node_exporter").is_running
+
+
 def test_unit_is_rated_better_than_2(host, agent):
     out = host.check_output("systemd-analyze security --no-pager node_exporter.service")
     exposure = float(re.search(r"Overall exposure level for node_exporter\.service: ([0-9.]+)", out).group(1))
@@ -95,8 +116,9 @@ def test_collector_timers_are_active(host, agent, collector):
     assert host.file(f"/var/lib/prometheus/node-exporter/keel_{collector}.prom").exists
 
 
-def test_docker_collector_is_off_without_docker(host, agent):
-    assert not host.file("/etc/systemd/system/keel-textfile-docker.timer").exists
+def test_docker_collector_runs_only_where_docker_is(host, agent):
+    # The Debian 12 agent has the Docker Engine API fixture on /var/run/docker.sock.
+    assert host.file("/etc/systemd/system/keel-textfile-docker.timer").exists == (agent == "agent12")
 
 
 def test_every_agent_is_up_in_prometheus(prometheus, agent):
@@ -113,9 +135,23 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
         assert [r["value"][1] for r in result] == ["1"]
         info = query(prometheus, f'keel_ec2_instance_info{{instance="{agent}:{PORT}"}}')
         assert info[0]["metric"]["instance_type"] == "t3.micro"
-        assert info[0]["metric"]["tag_CostCenter"] == "cc-1234"
-        missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}",key="Owner"}}')
-        assert [r["value"][1] for r in missing] == ["1"]
+        # The keys of the scenario's cost policy (files/cost-policy.yml): cost-center is found under
+        # its alias CostCenter, owner is missing on the fixture's instance.
+        assert info[0]["metric"]["tag_cost_center"] == "cc-1234"
+        assert info[0]["metric"]["tag_Project"] == "keel"
+        missing = query(prometheus, f'keel_ec2_cost_tag_missing{{instance="{agent}:{PORT}"}}')
+        assert {r["metric"]["key"]: r["value"][1] for r in missing} == {
+            "cost-center": "0",
+            "Project": "0",
+            "owner": "1",
+        }
+        # The Docker Engine API fixture (tests/fixtures/docker_api.py), read by the sandboxed collector unit.
+        docker_up = wait_for(lambda: query(prometheus, f'keel_docker_up{{instance="{agent}:{PORT}"}} == 1'))
+        assert len(docker_up) == 1, docker_up
+        running = query(prometheus, f'keel_docker_containers{{instance="{agent}:{PORT}",state="running"}}')
+        assert [r["value"][1] for r in running] == ["3"]
+        docker = query(prometheus, f'keel_docker_info{{instance="{agent}:{PORT}"}}')
+        assert docker[0]["metric"]["server_version"] == "20.10.24+dfsg1"
         expected_imds = "1"
     else:
         assert query(prometheus, f'keel_ci_runner_busy{{instance="{agent}:{PORT}"}}') == []
@@ -130,6 +166,15 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
         f'time() - keel_textfile_collector_last_success_timestamp_seconds{{instance="{agent}:{PORT}"}} < 900',
     )
     assert len(fresh) >= 3, fresh
+
+
+def test_explicit_cost_tag_keys_override_the_policy(host, agent):
+    unit = host.file("/etc/systemd/system/keel-textfile-ec2.service").content_string
+    if agent == "agent12":
+        assert "--tag-key cost-center,CostCenter \\\n" in unit, unit
+    else:
+        assert "--tag-key Team \\\n    --tag-key 'Cost Centre'\n" in unit, unit
+        assert "cost-center" not in unit
 
 
 def test_scrape_without_credentials_is_refused(prometheus, agent):
@@ -185,16 +230,23 @@ def test_journal_reaches_the_collector(host, agent, journal):
     assert wait_for(lambda: journal_has(journal, marker), timeout=60), marker
 
 
-def test_journal_survives_a_collector_outage(host, agent, journal):
-    journal.run_test("systemctl stop systemd-journal-remote.socket systemd-journal-remote.service")
+def outage_loses_nothing(host, agent, collector, units: list[str], arrived) -> None:
+    """Stop the collector's UNITS, log a unique line on the agent, start the first unit again:
+    the line waits in the agent's bounded buffer and arrives (ARRIVED(marker) says so)."""
+    collector.run_test("systemctl stop " + " ".join(units))
     try:
         marker = f"keel-outage-{agent}-{uuid.uuid4().hex}"
         host.run_test("logger -t keel-test %s", marker)
         time.sleep(15)
-        assert not journal_has(journal, marker)
+        assert not arrived(marker), "the collector was stopped, yet the line arrived"
     finally:
-        journal.run_test("systemctl start systemd-journal-remote.socket")
-    assert wait_for(lambda: journal_has(journal, marker), timeout=90), marker
+        collector.run_test("systemctl start %s", units[0])
+    assert wait_for(lambda: arrived(marker), timeout=90), marker
+
+
+def test_journal_survives_a_collector_outage(host, agent, journal):
+    units = ["systemd-journal-remote.socket", "systemd-journal-remote.service"]
+    outage_loses_nothing(host, agent, journal, units, lambda marker: journal_has(journal, marker))
 
 
 def test_web_config_check_rejects_a_plain_password(host, agent):
@@ -204,9 +256,22 @@ def test_web_config_check_rejects_a_plain_password(host, agent):
     assert "not a bcrypt hash" in result.stderr
 
 
+def rsyslog_has(journal, marker: str) -> bool:
+    return journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0
+
+
 def test_rsyslog_forwards_over_tls(host, agent, journal):
     if agent != "agent12":
         pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
     marker = f"keel-rsyslog-{uuid.uuid4().hex}"
     host.run_test("logger -t keel-test %s", marker)
-    assert wait_for(lambda: journal.run("grep -q %s /var/log/keel-remote.log", marker).rc == 0, timeout=60), marker
+    assert wait_for(lambda: rsyslog_has(journal, marker), timeout=60), marker
+
+
+def test_rsyslog_survives_a_collector_outage(host, agent, journal):
+    if agent != "agent12":
+        pytest.skip("the Debian 12 agent also forwards with rsyslog (side_effect.yml)")
+    # journald forwards to syslog.socket (Debian's ForwardToSyslog=yes), which would start the
+    # receiver again at the collector's next log line: the socket is stopped too.
+    units = ["rsyslog.service", "syslog.socket"]
+    outage_loses_nothing(host, agent, journal, units, lambda marker: rsyslog_has(journal, marker))

@@ -6,7 +6,7 @@
 # is loaded.
 state_file=$1
 
-if [ -x /usr/bin/docker ] || systemctl cat docker.service >/dev/null 2>&1; then
+if [ -S /var/run/docker.sock ] || [ -x /usr/bin/docker ] || systemctl cat docker.service >/dev/null 2>&1; then
     echo docker=present
 else
     echo docker=absent

@@ -16,14 +16,17 @@ Standard library only: it runs on the host's python3.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -248,11 +251,13 @@ def collect_ec2(args: argparse.Namespace) -> tuple[bool, list[str]]:
         }
         # Tags are only in the metadata when the instance allows it
         # (InstanceMetadataTags=enabled); otherwise every key reads as missing.
-        available = (imds_get(endpoint, token, "meta-data/tags/instance") or "").split()
-        tags = {
-            key: imds_get(endpoint, token, f"meta-data/tags/instance/{key}") for key in args.tag_key if key in available
-        }
-        lines = ec2_metrics(instance, tags, args.tag_key)
+        available = set((imds_get(endpoint, token, "meta-data/tags/instance") or "").splitlines())
+        tags: dict[str, str | None] = {}
+        for key, *aliases in args.tag_key:
+            found = next((name for name in (key, *aliases) if name in available), None)
+            if found is not None:
+                tags[key] = imds_get(endpoint, token, "meta-data/tags/instance/" + urllib.parse.quote(found, safe=""))
+        lines = ec2_metrics(instance, tags, [spec[0] for spec in args.tag_key])
         up = 1
     except (OSError, urllib.error.URLError, TimeoutError) as exc:
         print(f"instance metadata service at {endpoint} not reachable: {exc}", file=sys.stderr)
@@ -270,20 +275,89 @@ def collect_ec2(args: argparse.Namespace) -> tuple[bool, list[str]]:
 
 # --- Docker engine ------------------------------------------------------------
 
+DOCKER_STATES = ("created", "dead", "exited", "paused", "removing", "restarting", "running")
+DOCKER_HEALTH = ("healthy", "none", "starting", "unhealthy")
+_DOCKER_HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
-def docker_metrics(info: dict) -> list[str]:
-    """Metrics from `docker info --format '{{json .}}'`."""
-    states = {
-        "running": info.get("ContainersRunning", 0),
-        "paused": info.get("ContainersPaused", 0),
-        "stopped": info.get("ContainersStopped", 0),
-    }
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket, as the Docker client speaks to the engine."""
+
+    def __init__(self, socket_path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class DockerAPIError(Exception):
+    """The engine answered, but not with what the API documents."""
+
+
+def docker_get(socket_path: str, path: str, kind: type = str) -> object:
+    """GET PATH from the Docker Engine API on SOCKET_PATH: the text of /_ping, else JSON of type KIND."""
+    connection = UnixHTTPConnection(socket_path, NETWORK_TIMEOUT)
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise DockerAPIError(f"GET {path} answered {response.status}: {body.strip()[:200]}")
+    if kind is str:
+        return body
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise DockerAPIError(f"GET {path} did not answer JSON: {exc}") from None
+    if not isinstance(value, kind):
+        raise DockerAPIError(f"GET {path} answered a JSON {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def container_health(container: dict) -> str:
+    """A listed container's health: the Health summary (API 1.52+), else its Status text."""
+    health = (container.get("Health") or {}).get("Status")
+    if health:
+        return health
+    found = _DOCKER_HEALTH_IN_STATUS.search(container.get("Status") or "")
+    return found.group(1).replace("health: ", "") if found else "none"
+
+
+def docker_metrics(version: dict, info: dict, containers: list[dict]) -> list[str]:
+    """Metrics from the Engine API's /version, /info and /containers/json?all=1."""
+    states = dict.fromkeys(DOCKER_STATES, 0)
+    health = dict.fromkeys(DOCKER_HEALTH, 0)
+    for container in containers:
+        state = container.get("State") or "unknown"
+        states[state] = states.get(state, 0) + 1
+        if state == "running":
+            status = container_health(container)
+            health[status] = health.get(status, 0) + 1
     return [
         *metric(
             "keel_docker_containers",
             "gauge",
-            "Containers by state.",
+            "Containers by state (GET /containers/json?all=1).",
             [sample("keel_docker_containers", count, {"state": state}) for state, count in sorted(states.items())],
+        ),
+        *metric(
+            "keel_docker_running_containers_health",
+            "gauge",
+            "Running containers by health check status (none: no health check).",
+            [
+                sample("keel_docker_running_containers_health", count, {"health": name})
+                for name, count in sorted(health.items())
+            ],
         ),
         *metric(
             "keel_docker_images", "gauge", "Images on the host.", [sample("keel_docker_images", info.get("Images", 0))]
@@ -291,44 +365,51 @@ def docker_metrics(info: dict) -> list[str]:
         *metric(
             "keel_docker_info",
             "gauge",
-            "Docker engine version and storage driver.",
+            "Docker engine version, API version and storage driver.",
             [
                 sample(
                     "keel_docker_info",
                     1,
-                    {"server_version": info.get("ServerVersion", ""), "storage_driver": info.get("Driver", "")},
+                    {
+                        "server_version": version.get("Version", info.get("ServerVersion", "")),
+                        "api_version": version.get("ApiVersion", ""),
+                        "storage_driver": info.get("Driver", ""),
+                    },
                 )
             ],
         ),
         *metric(
             "keel_docker_warnings",
             "gauge",
-            "Warnings the engine reports (docker info).",
+            "Warnings the engine reports (GET /info).",
             [sample("keel_docker_warnings", len(info.get("Warnings") or []))],
         ),
     ]
 
 
 def collect_docker(args: argparse.Namespace) -> tuple[bool, list[str]]:
+    """An engine that is absent, down or answering errors is data (keel_docker_up 0), not a failure."""
     lines: list[str] = []
     try:
-        result = subprocess.run(
-            [args.docker_binary, "info", "--format", "{{json .}}"],
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+        if docker_get(args.docker_socket, "/_ping") != "OK":
+            raise DockerAPIError("GET /_ping did not answer OK")
+        lines = docker_metrics(
+            docker_get(args.docker_socket, "/version", dict),
+            docker_get(args.docker_socket, "/info", dict),
+            [item for item in docker_get(args.docker_socket, "/containers/json?all=1", list) if isinstance(item, dict)],
         )
-        info = json.loads(result.stdout) if result.returncode == 0 else {}
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-        print(f"docker info failed: {exc}", file=sys.stderr)
-        info = {}
-    # docker info prints JSON with ServerErrors when the client works but the engine does not.
-    up = int(bool(info) and not info.get("ServerErrors"))
-    if up:
-        lines = docker_metrics(info)
+        up = 1
+    except (OSError, http.client.HTTPException, DockerAPIError) as exc:
+        print(f"Docker engine at {args.docker_socket} not usable: {exc}", file=sys.stderr)
+        lines = []
+        up = 0
     return True, [
-        *metric("keel_docker_up", "gauge", "1 when the Docker engine answered.", [sample("keel_docker_up", up)]),
+        *metric(
+            "keel_docker_up",
+            "gauge",
+            "1 when the Docker engine answered its API (ping, version, info, containers).",
+            [sample("keel_docker_up", up)],
+        ),
         *lines,
     ]
 
@@ -406,14 +487,28 @@ COLLECTORS = {
 }
 
 
+def tag_spec(value: str) -> list[str]:
+    """KEY[,ALIAS...] of --tag-key as [KEY, ALIAS...]."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{value!r} names no tag key")
+    return names
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("collector", choices=sorted(COLLECTORS))
     parser.add_argument("--output-dir", required=True, type=Path)
     parser.add_argument("--interval", required=True, type=int, help="seconds between runs (for staleness)")
     parser.add_argument("--imds-endpoint", default="http://169.254.169.254")
-    parser.add_argument("--tag-key", action="append", default=[], help="cost-allocation tag key (repeatable)")
-    parser.add_argument("--docker-binary", default="/usr/bin/docker")
+    parser.add_argument(
+        "--tag-key",
+        action="append",
+        default=[],
+        type=tag_spec,
+        help="cost-allocation tag KEY[,ALIAS...]: the key, then other spellings that count as it (repeatable)",
+    )
+    parser.add_argument("--docker-socket", default="/var/run/docker.sock", help="the Docker Engine API's unix socket")
     parser.add_argument("--ci-runner-state-file", default="/run/keel/ci_runner/state.json")
     parser.add_argument("--reboot-required-file", default="/run/reboot-required")
     args = parser.parse_args(argv)

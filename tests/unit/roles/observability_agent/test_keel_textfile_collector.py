@@ -8,9 +8,9 @@ import time
 from http.server import HTTPServer
 
 import pytest
-from scripts_loader import FILES, ROOT, load_script
+from collector_run import collector, run, values
+from scripts_loader import ROOT, load_script
 
-collector = load_script(FILES / "keel_textfile_collector.py", "keel_textfile_collector")
 imds_fixture = load_script(ROOT / "molecule" / "observability_agent" / "files" / "imds_fixture.py", "imds_fixture")
 
 APT_OUTPUT = """\
@@ -22,11 +22,6 @@ Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable-updates [all]
 Inst newpkg (1.0-1 Debian:12.11/stable [amd64])
 Conf libssl3 (3.0.17-1~deb12u2 Debian-Security:12/stable-security [amd64])
 """
-
-
-def values(lines: list[str]) -> dict[str, str]:
-    """Samples of a metric file as {"name{labels}": "value"}."""
-    return dict(line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))
 
 
 @pytest.mark.parametrize(
@@ -84,23 +79,6 @@ def test_ec2_metrics_mark_missing_tags():
     assert samples['keel_ec2_cost_tag_missing{key="CostCenter"}'] == "1"
 
 
-def test_docker_metrics():
-    info = {
-        "ContainersRunning": 3,
-        "ContainersPaused": 0,
-        "ContainersStopped": 2,
-        "Images": 7,
-        "ServerVersion": "20.10.24",
-        "Driver": "overlay2",
-        "Warnings": ["WARNING: No swap limit support"],
-    }
-    samples = values(collector.docker_metrics(info))
-    assert samples['keel_docker_containers{state="running"}'] == "3"
-    assert samples['keel_docker_containers{state="stopped"}'] == "2"
-    assert samples["keel_docker_images"] == "7"
-    assert samples["keel_docker_warnings"] == "1"
-
-
 def test_ci_runner_metrics():
     # The ci_runner role's schema (roles/ci_runner/README.md).
     state = {
@@ -120,13 +98,6 @@ def test_ci_runner_metrics():
     assert samples['keel_ci_runners{state="offline"}'] == "1"
     assert samples['keel_ci_runners{state="stopped"}'] == "1"
     assert samples["keel_ci_runner_state_age_seconds"] == "60"
-
-
-def run(tmp_path, *args: str) -> tuple[int, dict[str, str]]:
-    rc = collector.main([*args, "--output-dir", str(tmp_path), "--interval", "60"])
-    name = args[0]
-    text = (tmp_path / f"keel_{name}.prom").read_text()
-    return rc, values(text.splitlines())
 
 
 def test_ci_runner_collector_reads_the_state_file(tmp_path):
@@ -199,6 +170,24 @@ def test_ec2_collector_speaks_imdsv2(tmp_path, imds):
     assert 'tag_CostCenter="cc-1234"' in info
 
 
+def test_ec2_collector_finds_a_policy_key_under_its_alias(tmp_path, imds):
+    """--tag-key KEY,ALIAS...: the label and the missing metric use the policy's key."""
+    rc, samples = run(
+        tmp_path, "ec2", "--imds-endpoint", imds, "--tag-key", "cost-center,CostCenter", "--tag-key", "owner,Owner"
+    )
+    assert rc == 0
+    info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
+    assert 'tag_cost_center="cc-1234"' in info
+    assert 'tag_owner=""' in info
+    assert samples['keel_ec2_cost_tag_missing{key="cost-center"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="owner"}'] == "1"
+
+
+def test_an_empty_tag_key_is_refused(tmp_path):
+    with pytest.raises(SystemExit):
+        collector.parse_args(["ec2", "--output-dir", str(tmp_path), "--interval", "1", "--tag-key", " , "])
+
+
 def test_imds_fixture_refuses_requests_without_a_token(imds):
     with pytest.raises(collector.urllib.error.HTTPError) as refused:
         collector.imds_get(imds, "wrong-token", "meta-data/instance-id")
@@ -213,12 +202,6 @@ def test_ec2_collector_without_imds_exits_cleanly_and_quickly(tmp_path):
     assert rc == 0
     assert samples["keel_ec2_imds_up"] == "0"
     assert not any(key.startswith("keel_ec2_instance_info") for key in samples)
-
-
-def test_docker_collector_without_docker(tmp_path):
-    rc, samples = run(tmp_path, "docker", "--docker-binary", str(tmp_path / "no-docker"))
-    assert rc == 0
-    assert samples["keel_docker_up"] == "0"
 
 
 def test_endpoint_scheme_is_checked(tmp_path):
