@@ -1,7 +1,7 @@
 # keel.platform — every entry point a developer or CI needs.
 #   make demo        the fleet story on local containers with moto as AWS (scripts/demo.py)
 #   make test        the whole suite: lint, sanity, unit, integration, playbook tests, Molecule
-#   make test-fast   everything but Molecule
+#   make test-fast   lint, sanity and unit tests (no AWS, no containers)
 #   make ee          write the execution environment's build context to build/ee
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
 SHELL := /bin/bash
