@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, discover
@@ -120,19 +118,3 @@ def metrics_text(plans):
         f"keel_cost_tag_compliance_ratio {summary['compliance'] / 100:.4f}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path, text, mode=0o644):
-    """Write text (str or bytes) to path through a temporary file in the same directory and a rename."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".keel-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

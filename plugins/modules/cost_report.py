@@ -105,6 +105,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keel.platform.plugins.module_utils import _aws
+from ansible_collections.keel.platform.plugins.module_utils._atomic_file import write_atomic
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
 from ansible_collections.keel.platform.plugins.module_utils._cost_report import (
     UNTAGGED,
@@ -114,7 +115,6 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_report import 
     to_csv,
     to_markdown,
 )
-from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run import write_atomic
 from ansible_collections.keel.platform.plugins.module_utils._png_chart import colours, line_chart
 
 

@@ -90,6 +90,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keel.platform.plugins.module_utils import _aws
+from ansible_collections.keel.platform.plugins.module_utils._atomic_file import write_atomic
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
 from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run import (
     MUTUALLY_EXCLUSIVE,
@@ -98,7 +99,6 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run impor
     evaluate_or_fail,
     metrics_text,
     report,
-    write_atomic,
 )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+
+from ansible_collections.keel.platform.plugins.module_utils._atomic_file import write_atomic
 
 # A host's status, worst last: a later result never makes a host look better.
 STATUSES = ("not_run", "ok", "changed", "failed", "unreachable")
@@ -122,26 +123,11 @@ def to_markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path, text):
-    """Write text next to path, then rename it into place: a reader never sees half a report."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, candidate = tempfile.mkstemp(prefix=".keel-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(candidate, 0o644)
-        os.replace(candidate, path)
-    except BaseException:
-        os.unlink(candidate)
-        raise
-
-
 def write_reports(report, directory, name, markdown=True):
     """Write <name>.json (and <name>.md) under directory; return the paths written."""
     paths = [os.path.join(directory, f"{name}.json")]
-    write_atomically(paths[0], json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_atomic(paths[0], json.dumps(report, indent=2, sort_keys=True) + "\n")
     if markdown:
         paths.append(os.path.join(directory, f"{name}.md"))
-        write_atomically(paths[1], to_markdown(report))
+        write_atomic(paths[1], to_markdown(report))
     return paths
