@@ -73,14 +73,14 @@ seealso:
 EXAMPLES = r"""
 - name: Show what the cost policy would change
   keel.platform.cost_tags:
-    policy: "{{ keel_cost_policy_path }}"
+    policy: "{{ keel_cost_policy }}"
     regions: [eu-west-1, us-east-1]
     mode: plan
   register: cost_plan
 
 - name: Apply it
   keel.platform.cost_tags:
-    policy: "{{ keel_cost_policy_path }}"
+    policy: "{{ keel_cost_policy }}"
     exceptions_file: files/cost-exceptions.yml
     regions: [eu-west-1, us-east-1]
     mode: apply

@@ -52,7 +52,7 @@ seealso:
 EXAMPLES = r"""
 - name: Fail the pipeline when fewer than 95 % of resources are tagged
   keel.platform.cost_tags_info:
-    policy: "{{ keel_cost_policy_path }}"
+    policy: "{{ keel_cost_policy }}"
     regions: [eu-west-1, us-east-1]
     threshold: 95
     write_metrics: true
