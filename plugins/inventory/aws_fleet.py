@@ -301,10 +301,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _settings(self, options):
         try:
             policy = load_policy(options["cost_policy"]) if options["cost_policy"] else None
-            if options["required_tags"]:
-                policy = merge_policies(policy, policy_from_keys(options["required_tags"]))
         except CostPolicyError as error:
-            raise AnsibleError(f"aws_fleet: cost policy: {error}") from None
+            raise AnsibleError(f"aws_fleet: cost_policy: {error}") from None
+        if options["required_tags"]:
+            try:
+                keys = policy_from_keys(options["required_tags"])
+            except CostPolicyError as error:
+                raise AnsibleError(f"aws_fleet: option required_tags: {error}") from None
+            policy = merge_policies(policy, keys)
         return BuildSettings.from_options(options, policy)
 
     def _template_hostname(self, template, hostvars):

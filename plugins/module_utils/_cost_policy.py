@@ -185,9 +185,24 @@ def _string_list(value, where):
     return tuple(value)
 
 
+def is_reserved(name):
+    """AWS owns every key starting with aws: (in any case): nobody can write it, so no policy may require it."""
+    return name.strip().lower().startswith("aws:") or normalise_key(name).startswith("aws:")
+
+
+def _refuse_reserved(name, where):
+    if is_reserved(name):
+        raise CostPolicyError(
+            f"{where} {name!r} is reserved by AWS (keys starting with aws: are set by AWS and can never be written, "
+            f"so every resource would stay non-compliant); remove it, or require a key of your own and fill it "
+            f"with a default rule such as {{source: tag, tag: {name.strip()}}}"
+        )
+
+
 def _required_tag(entry, index):
     where = f"required_tags[{index}]"
-    if isinstance(entry, str) and entry:
+    if isinstance(entry, str) and entry.strip():
+        _refuse_reserved(entry, where)
         return RequiredTag(key=entry)
     if not isinstance(entry, dict):
         raise CostPolicyError(f"{where} must be a mapping with a 'key' (or a plain key string), got {entry!r}")
@@ -199,18 +214,47 @@ def _required_tag(entry, index):
     key = entry.get("key")
     if not isinstance(key, str) or not key.strip():
         raise CostPolicyError(f"{where}.key must be a non-empty string, got {key!r}")
-    if key.startswith("aws:"):
-        raise CostPolicyError(f"{where}.key {key!r} is reserved by AWS (aws: keys are never written)")
+    _refuse_reserved(key, f"{where}.key")
+    aliases = _string_list(entry.get("aliases"), f"{where}.aliases")
+    for number, alias in enumerate(aliases):
+        _refuse_reserved(alias, f"{where}.aliases[{number}]")
+    allowed = _string_list(entry.get("allowed"), f"{where}.allowed")
+    if entry.get("allowed") == []:
+        raise CostPolicyError(
+            f"{where}.allowed is empty, which would allow no value at all; omit 'allowed' to accept any value, "
+            "or list the values that are allowed"
+        )
     defaults = entry.get("default") or []
     if not isinstance(defaults, list):
         defaults = [defaults]
     return RequiredTag(
         key=key,
-        aliases=_string_list(entry.get("aliases"), f"{where}.aliases"),
-        allowed=_string_list(entry.get("allowed"), f"{where}.allowed"),
+        aliases=aliases,
+        allowed=allowed,
         pattern=_pattern(entry.get("pattern"), f"{where}.pattern"),
         defaults=tuple(_default_rule(rule, f"{where}.default[{n}]") for n, rule in enumerate(defaults)),
     )
+
+
+def _refuse_overlaps(tags, normalise):
+    """Each spelling (and, with normalise_keys, each normalised spelling) belongs to one required key."""
+    seen, normalised = {}, {}
+    for index, tag in enumerate(tags):
+        for name in (tag.key, *tag.aliases):
+            if name in seen:
+                raise CostPolicyError(
+                    f"required_tags[{index}] repeats {name!r}, already used by required_tags[{seen[name]}]"
+                )
+            seen[name] = index
+            if not normalise:
+                continue
+            other = normalised.setdefault(normalise_key(name), (index, name))
+            if other[0] != index:
+                raise CostPolicyError(
+                    f"required_tags[{index}] {name!r} and required_tags[{other[0]}] {other[1]!r} are the same key "
+                    f"once normalised ({normalise_key(name)!r}), so a resource's tag could count for either; "
+                    "merge them into one entry (with aliases), rename one, or set normalise_keys: false"
+                )
 
 
 def _pattern(pattern, where):
@@ -347,18 +391,16 @@ def parse_policy(data, base_dir=None):
     entries = data.get("required_tags")
     if not isinstance(entries, list):
         raise CostPolicyError(f"required_tags must be a list, got {entries!r}")
+    if not entries:
+        raise CostPolicyError(
+            "required_tags is empty: a policy that requires no tag reports every resource compliant and fixes "
+            "nothing; list at least one key (for example '- team')"
+        )
     tags = tuple(_required_tag(entry, index) for index, entry in enumerate(entries))
-    seen = {}
-    for index, tag in enumerate(tags):
-        for name in (tag.key, *tag.aliases):
-            if name in seen:
-                raise CostPolicyError(
-                    f"required_tags[{index}] repeats {name!r}, already used by required_tags[{seen[name]}]"
-                )
-            seen[name] = index
     normalise = data.get("normalise_keys", True)
     if not isinstance(normalise, bool):
         raise CostPolicyError(f"normalise_keys must be true or false, got {normalise!r}")
+    _refuse_overlaps(tags, normalise)
     exceptions = parse_exceptions(data.get("exceptions"))
     if data.get("exceptions_file"):
         path = os.path.join(base_dir or ".", data["exceptions_file"])

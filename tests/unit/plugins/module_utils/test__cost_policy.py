@@ -99,3 +99,57 @@ def test_merge_policies_keeps_the_first_definition_of_a_key():
     merged = merge_policies(parse_policy(POLICY), None, policy_from_keys(["team", "owner"]))
     assert merged.keys == ["team", "env", "cost-center", "owner"]
     assert merged.required_tags[0].aliases == ("Team", "TEAM")
+
+
+@pytest.mark.parametrize(
+    ("required_tags", "entry"),
+    [
+        (["aws:createdBy"], r"required_tags\[0\] 'aws:createdBy'"),
+        (["team", "AWS:CreatedBy"], r"required_tags\[1\] 'AWS:CreatedBy'"),
+        ([{"key": "aws:team"}], r"required_tags\[0\]\.key 'aws:team'"),
+        ([{"key": "team", "aliases": ["Team", "aws:team"]}], r"required_tags\[0\]\.aliases\[1\] 'aws:team'"),
+        # normalise_keys would count " Aws:Team " as aws:team, AWS's reserved prefix.
+        ([{"key": " Aws:Team "}], r"required_tags\[0\]\.key ' Aws:Team '"),
+    ],
+)
+def test_reserved_aws_keys_are_refused_everywhere(required_tags, entry):
+    """Shorthand, long form and aliases: aws: keys are AWS's, a policy can neither require nor write them."""
+    with pytest.raises(CostPolicyError, match=rf"{entry} is reserved by AWS .*remove it"):
+        parse_policy({"version": 1, "required_tags": required_tags})
+
+
+def test_a_reserved_key_names_the_policy_file(tmp_path):
+    path = tmp_path / "policy.yml"
+    path.write_text('version: 1\nrequired_tags:\n  - team\n  - "aws:createdBy"\n')
+    with pytest.raises(CostPolicyError, match=rf"^{path}: required_tags\[1\] 'aws:createdBy' is reserved by AWS"):
+        load_policy(str(path))
+
+
+def test_the_inventory_shortcut_refuses_reserved_keys_too():
+    with pytest.raises(CostPolicyError, match=r"required_tags\[0\] 'aws:cloudformation:stack-name' is reserved"):
+        policy_from_keys(["aws:cloudformation:stack-name"])
+
+
+@pytest.mark.parametrize(
+    ("required_tags", "message"),
+    [
+        ([], r"required_tags is empty: .*list at least one key"),
+        ([{"key": "team", "allowed": []}], r"required_tags\[0\]\.allowed is empty.*omit 'allowed' to accept any value"),
+        (
+            [{"key": "team"}, {"key": "Team"}],
+            r"required_tags\[1\] 'Team' and required_tags\[0\] 'team' are the same key once normalised \('team'\)",
+        ),
+        (
+            [{"key": "cost-center"}, {"key": "owner", "aliases": ["CostCenter"]}],
+            r"required_tags\[1\] 'CostCenter' and required_tags\[0\] 'cost-center' are the same key once normalised",
+        ),
+    ],
+)
+def test_policies_that_cannot_mean_what_they_say_are_refused(required_tags, message):
+    with pytest.raises(CostPolicyError, match=message):
+        parse_policy({"version": 1, "required_tags": required_tags})
+
+
+def test_same_normalised_keys_are_fine_without_normalisation():
+    policy = parse_policy({"version": 1, "normalise_keys": False, "required_tags": ["team", "Team"]})
+    assert policy.keys == ["team", "Team"]
