@@ -211,3 +211,11 @@ def test_policies_that_cannot_mean_what_they_say_are_refused(required_tags, mess
 def test_same_normalised_keys_are_fine_without_normalisation():
     policy = parse_policy({"version": 1, "normalise_keys": False, "required_tags": ["team", "Team"]})
     assert policy.keys == ["team", "Team"]
+
+
+def test_merge_policies_counts_a_normalised_spelling_once():
+    """The inventory's required_tags option adds CostCenter to a policy requiring cost-center: one key, not two."""
+    merged = merge_policies(parse_policy(POLICY), policy_from_keys(["CostCenter", "owner"]))
+    assert merged.keys == ["team", "env", "cost-center", "owner"]
+    unnormalised = merge_policies(parse_policy(dict(POLICY, normalise_keys=False)), policy_from_keys(["CostCenter"]))
+    assert unnormalised.keys == ["team", "env", "cost-center", "CostCenter"]
