@@ -10,8 +10,8 @@ version_added: 0.1.0
 description:
   - Loads and validates a cost policy file on the controller with the collection's one policy loader
     (the one C(keel.platform.cost_tags), C(keel.platform.cost_tags_info) and the C(keel.platform.aws_fleet)
-    inventory use) and returns it as plain data (JSON): required keys with their aliases, allowed values
-    and pattern, O(normalise_keys), and the exceptions with their expiry.
+    inventory use) and returns it as plain data (JSON) with the required keys and their aliases, allowed
+    values and pattern, C(normalise_keys), and the exceptions with their expiry.
   - C(cost_verdict.evaluate) (the public module_utils C(cost_verdict.py)) judges a resource's tags against
     these rules; the C(keel.platform.observability_agent) role writes them to its hosts for the EC2
     textfile collector, so every consumer gives a resource the same verdict.
