@@ -13,8 +13,8 @@ description:
     inventory use) and returns its C(required_tags), in the policy's order.
   - A policy that does not load or validate fails the filter with the loader's message, which names
     the file and the field.
-  - The C(keel.platform.observability_agent) role uses it for the cost-allocation tags its EC2
-    textfile collector exports.
+  - To judge tags against the policy away from the controller, use C(keel.platform.cost_policy_rules)
+    (what the C(keel.platform.observability_agent) role's EC2 collector evaluates).
 options:
   _input:
     description: Path of the cost policy file (YAML or JSON) on the controller.

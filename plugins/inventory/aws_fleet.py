@@ -145,15 +145,19 @@ options:
   required_tags:
     description:
       - Cost-allocation tag keys every instance must have; an instance without one is put in
-        C(missing_tag_<key>).
+        C(missing_tag_<key>). A key under another spelling that normalises to it (C(CostCenter) for
+        C(cost-center)) counts. C(aws:) keys are refused.
     type: list
     elements: str
     default: []
   cost_policy:
     description:
       - Path of the collection's cost policy file (its C(required_tags) with aliases, allowed
-        values and patterns). Adds C(missing_tag_<key>) groups and C(invalid_tag_<key>) groups for
-        values the policy does not allow. Combined with O(required_tags).
+        values and patterns, key normalisation and exceptions). Adds C(missing_tag_<key>) groups and
+        C(invalid_tag_<key>) groups for values the policy does not allow; an instance a live exception
+        covers is in neither. The verdicts are those of M(keel.platform.cost_tags_info) and the
+        observability agent's tag metrics (one evaluation, see C(docs/cost-tags.md)). Combined with
+        O(required_tags). A policy that does not validate fails the inventory before any AWS call.
     type: path
   max_workers:
     description: Concurrent API calls at most (accounts and regions are read in parallel).
@@ -301,10 +305,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _settings(self, options):
         try:
             policy = load_policy(options["cost_policy"]) if options["cost_policy"] else None
-            if options["required_tags"]:
-                policy = merge_policies(policy, policy_from_keys(options["required_tags"]))
         except CostPolicyError as error:
-            raise AnsibleError(f"aws_fleet: cost policy: {error}") from None
+            raise AnsibleError(f"aws_fleet: cost_policy: {error}") from None
+        if options["required_tags"]:
+            try:
+                keys = policy_from_keys(options["required_tags"])
+            except CostPolicyError as error:
+                raise AnsibleError(f"aws_fleet: option required_tags: {error}") from None
+            policy = merge_policies(policy, keys)
         return BuildSettings.from_options(options, policy)
 
     def _template_hostname(self, template, hostvars):

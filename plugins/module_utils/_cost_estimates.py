@@ -61,13 +61,17 @@ def monthly_cost(resource):
 
 
 def rank_untagged(plans, resources, limit=50):
-    """Non-compliant resources, costliest first: [{arn, id, type, region, monthly_cost, fixable, missing}]."""
+    """Non-compliant resources, costliest first.
+
+    [{arn, id, type, region, monthly_cost, fixable, keys, missing, invalid}]: keys are the required keys
+    that are missing or invalid (the evaluation's verdict), also listed by verdict.
+    """
     by_arn = {resource["arn"]: resource for resource in resources}
     ranked = []
     for result in plans:
         if result["compliant"]:
             continue
-        problems = [a for a in result["actions"] if a["action"] in ("add", "rename", "overwrite", "not_fixable")]
+        problems = [a for a in result["actions"] if a.get("status") in ("missing", "invalid")]
         ranked.append(
             {
                 "arn": result["arn"],
@@ -77,6 +81,8 @@ def rank_untagged(plans, resources, limit=50):
                 "monthly_cost": monthly_cost(by_arn.get(result["arn"], result)),
                 "fixable": all(a["action"] != "not_fixable" for a in problems),
                 "keys": [a["key"] for a in problems],
+                "missing": [a["key"] for a in problems if a["status"] == "missing"],
+                "invalid": [a["key"] for a in problems if a["status"] == "invalid"],
             }
         )
     ranked.sort(key=lambda item: (-item["monthly_cost"], item["arn"]))

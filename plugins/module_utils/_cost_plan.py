@@ -9,6 +9,8 @@ before their children, so a child inherits what its parent will carry after the 
 
 from __future__ import annotations
 
+from ansible_collections.keel.platform.plugins.module_utils._cost_policy import evaluate
+
 MAX_TAGS = 50  # per resource, aws: keys not counted
 STATUSES = ("compliant", "fixed", "not_fixable", "exempt")
 
@@ -40,16 +42,9 @@ def _parent(resource, index):
     return next((index[arn] for arn in resource.get("parents", ()) if arn in index), None)
 
 
-def _exemption(policy, resource, key, today):
-    """(live exception or None, [expired exceptions]) covering this resource and key."""
-    found = [e for e in policy.exceptions if e.covers(resource["id"], resource["arn"], key)]
-    live = next((e for e in found if e.expires >= today), None)
-    return live, [e for e in found if e.expires < today]
-
-
-def _plan_key(policy, tag, after, parent, parent_after, edge):
-    """One action for one required key; updates `after` in place."""
-    spelled, value = tag.locate(after, policy.normalise_keys)
+def _plan_key(policy, tag, verdict, after, parent, parent_after, edge):
+    """One action for one required key, from its verdict on the resource's tags; updates `after` in place."""
+    spelled, value, problem = verdict.found_as, verdict.value, verdict.problem
     inherited = None
     if parent is not None and edge != "never":
         candidate = tag.locate(parent_after, policy.normalise_keys)[1]
@@ -65,7 +60,6 @@ def _plan_key(policy, tag, after, parent, parent_after, edge):
                 return {"action": "not_fixable", "reason": "missing, and no parent value or default rule gives one"}
         after[tag.key] = target
         return {"action": "add", "value": target, "reason": reason}
-    problem = tag.problem(value)
     target, reason = value, None
     if problem:
         fixed = tag.fixed_case(value)
@@ -95,15 +89,16 @@ def plan_resource(policy, resource, parent, parent_after, today, remove_keys=())
     before = dict(resource.get("tags") or {})
     after = dict(before)
     edge = policy.edge_policy(parent["type"], resource["type"]) if parent is not None else "never"
-    actions, expired = [], []
-    for tag in policy.required_tags:
-        live, gone = _exemption(policy, resource, tag.key, today)
-        expired.extend(dict(e.as_dict(), violation=f"exception expired on {e.expires.isoformat()}") for e in gone)
-        if live is not None:
+    evaluation = evaluate(policy, before, (resource["id"], resource["arn"]), today)
+    actions = []
+    for tag, verdict in zip(policy.required_tags, evaluation.verdicts):
+        if verdict.status == "exempt":
+            live = verdict.exception
             action = {"action": "exempt", "reason": f"exception by {live.owner} until {live.expires}: {live.reason}"}
         else:
-            action = _plan_key(policy, tag, after, parent, parent_after, edge)
-        actions.append(dict(action, key=tag.key))
+            action = _plan_key(policy, tag, verdict, after, parent, parent_after, edge)
+        actions.append(dict(action, key=tag.key, status=verdict.status))
+    expired = [dict(e.as_dict(), violation=f"exception expired on {e.expires.isoformat()}") for e in evaluation.expired]
     for key in remove_keys:
         if key in after and not _is_aws(key):
             del after[key]
@@ -126,7 +121,7 @@ def plan_resource(policy, resource, parent, parent_after, today, remove_keys=())
         "add": add,
         "remove": remove,
         "actions": actions,
-        "compliant": all(a["action"] in ("ok", "skip", "exempt", "remove") for a in actions),
+        "compliant": evaluation.compliant,
         "expired_exceptions": expired,
     }
 
@@ -145,11 +140,13 @@ def plan(policy, resources, today, remove_keys=()):
 
 
 def key_status(action):
-    if action in ("ok", "skip"):
-        return "compliant"
-    if action in ("add", "rename", "overwrite"):
-        return "fixed"
-    return "exempt" if action == "exempt" else "not_fixable" if action == "not_fixable" else None
+    """How a key counts in the summary: its verdict (ok counts as compliant, even when the run renames the
+    key), and for a missing or invalid key whether the run fixes it."""
+    if action["action"] == "remove":
+        return None
+    if action["status"] in ("ok", "exempt"):
+        return "compliant" if action["status"] == "ok" else "exempt"
+    return "not_fixable" if action["action"] == "not_fixable" else "fixed"
 
 
 def summarise(plans, failed=()):
@@ -162,7 +159,7 @@ def summarise(plans, failed=()):
     for result in plans:
         per_type = counts.setdefault(result["type"], {})
         for action in result["actions"]:
-            status = key_status(action["action"])
+            status = key_status(action)
             if status is None:
                 continue
             if status == "fixed" and result["arn"] in failed:
@@ -188,6 +185,6 @@ def untagged_metrics(plans):
     counts = {}
     for result in plans:
         for action in result["actions"]:
-            if action["action"] in ("add", "rename", "overwrite", "not_fixable"):
+            if action.get("status") in ("missing", "invalid"):
                 counts[(result["type"], action["key"])] = counts.get((result["type"], action["key"]), 0) + 1
     return counts

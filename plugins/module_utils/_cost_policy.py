@@ -27,9 +27,13 @@ The inheritance graph is fixed (EDGES); the policy only chooses each edge's poli
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 from dataclasses import dataclass, field
+
+from ansible_collections.keel.platform.plugins.module_utils import cost_verdict
+from ansible_collections.keel.platform.plugins.module_utils.cost_verdict import is_reserved, normalise_key
 
 SUPPORTED_VERSIONS = (1,)
 _TAG_FIELDS = {"key", "aliases", "allowed", "pattern", "default"}
@@ -51,12 +55,6 @@ DEFAULT_SOURCES = {
     "cloudformation_stack": "aws:cloudformation:stack-name",
 }
 _EXCEPTION_FIELDS = {"resource", "key", "owner", "reason", "expires"}
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def normalise_key(name):
-    """The canonical spelling of a tag key: CostCenter, cost_center, COST CENTER -> cost-center."""
-    return re.sub(r"[\s_]+", "-", _CAMEL.sub("-", name.strip())).lower()
 
 
 class CostPolicyError(ValueError):
@@ -71,17 +69,19 @@ class RequiredTag:
     pattern: re.Pattern | None = field(default=None, compare=False)
     defaults: tuple = ()
 
+    @functools.cached_property
+    def rule(self):
+        """This tag as plain data, the form cost_verdict evaluates."""
+        return {
+            "key": self.key,
+            "aliases": list(self.aliases),
+            "allowed": list(self.allowed),
+            "pattern": self.pattern.pattern if self.pattern is not None else None,
+        }
+
     def locate(self, tags, normalise=True):
         """(key as spelled on the resource, value) of this tag, also under a mis-cased spelling; else (None, None)."""
-        for name in (self.key, *self.aliases):
-            if name in tags:
-                return name, tags[name]
-        if normalise:
-            wanted = normalise_key(self.key)
-            for name, value in tags.items():
-                if not name.startswith("aws:") and normalise_key(name) == wanted:
-                    return name, value
-        return None, None
+        return cost_verdict.locate(self.rule, tags, normalise)
 
     def fixed_case(self, value):
         """The allowed value that differs from `value` only in case and spaces, else None."""
@@ -96,20 +96,9 @@ class RequiredTag:
                 return value, why
         return None, None
 
-    def find(self, tags):
-        """The value of this tag in a {key: value} dict under its key or an alias, else None."""
-        for name in (self.key, *self.aliases):
-            if name in tags:
-                return tags[name]
-        return None
-
     def problem(self, value):
         """Why a present value breaks the policy, or None when it is fine."""
-        if self.allowed and value not in self.allowed:
-            return f"{value!r} is not one of {', '.join(self.allowed)}"
-        if self.pattern is not None and not self.pattern.search(value):
-            return f"{value!r} does not match {self.pattern.pattern!r}"
-        return None
+        return cost_verdict.value_problem(self.rule, value)
 
 
 @dataclass(frozen=True)
@@ -145,9 +134,6 @@ class TagException:
     reason: str
     expires: datetime.date
 
-    def covers(self, resource_id, arn, key):
-        return self.resource in (resource_id, arn) and self.key in ("*", key)
-
     def as_dict(self):
         return {
             "resource": self.resource,
@@ -176,6 +162,16 @@ class CostPolicy:
     def keys(self):
         return [tag.key for tag in self.required_tags]
 
+    @functools.cached_property
+    def rules(self):
+        """The policy as plain data (JSON), what cost_verdict.evaluate reads: on the controller and on hosts."""
+        return {
+            "version": cost_verdict.RULES_VERSION,
+            "normalise_keys": self.normalise_keys,
+            "required_tags": [tag.rule for tag in self.required_tags],
+            "exceptions": [exception.as_dict() for exception in self.exceptions],
+        }
+
 
 def _string_list(value, where):
     if value is None:
@@ -185,9 +181,19 @@ def _string_list(value, where):
     return tuple(value)
 
 
+def _refuse_reserved(name, where):
+    if is_reserved(name):
+        raise CostPolicyError(
+            f"{where} {name!r} is reserved by AWS (keys starting with aws: are set by AWS and can never be written, "
+            f"so every resource would stay non-compliant); remove it, or require a key of your own and fill it "
+            f"with a default rule such as {{source: tag, tag: {name.strip()}}}"
+        )
+
+
 def _required_tag(entry, index):
     where = f"required_tags[{index}]"
-    if isinstance(entry, str) and entry:
+    if isinstance(entry, str) and entry.strip():
+        _refuse_reserved(entry, where)
         return RequiredTag(key=entry)
     if not isinstance(entry, dict):
         raise CostPolicyError(f"{where} must be a mapping with a 'key' (or a plain key string), got {entry!r}")
@@ -199,18 +205,47 @@ def _required_tag(entry, index):
     key = entry.get("key")
     if not isinstance(key, str) or not key.strip():
         raise CostPolicyError(f"{where}.key must be a non-empty string, got {key!r}")
-    if key.startswith("aws:"):
-        raise CostPolicyError(f"{where}.key {key!r} is reserved by AWS (aws: keys are never written)")
+    _refuse_reserved(key, f"{where}.key")
+    aliases = _string_list(entry.get("aliases"), f"{where}.aliases")
+    for number, alias in enumerate(aliases):
+        _refuse_reserved(alias, f"{where}.aliases[{number}]")
+    allowed = _string_list(entry.get("allowed"), f"{where}.allowed")
+    if entry.get("allowed") == []:
+        raise CostPolicyError(
+            f"{where}.allowed is empty, which would allow no value at all; omit 'allowed' to accept any value, "
+            "or list the values that are allowed"
+        )
     defaults = entry.get("default") or []
     if not isinstance(defaults, list):
         defaults = [defaults]
     return RequiredTag(
         key=key,
-        aliases=_string_list(entry.get("aliases"), f"{where}.aliases"),
-        allowed=_string_list(entry.get("allowed"), f"{where}.allowed"),
+        aliases=aliases,
+        allowed=allowed,
         pattern=_pattern(entry.get("pattern"), f"{where}.pattern"),
         defaults=tuple(_default_rule(rule, f"{where}.default[{n}]") for n, rule in enumerate(defaults)),
     )
+
+
+def _refuse_overlaps(tags, normalise):
+    """Each spelling (and, with normalise_keys, each normalised spelling) belongs to one required key."""
+    seen, normalised = {}, {}
+    for index, tag in enumerate(tags):
+        for name in (tag.key, *tag.aliases):
+            if name in seen:
+                raise CostPolicyError(
+                    f"required_tags[{index}] repeats {name!r}, already used by required_tags[{seen[name]}]"
+                )
+            seen[name] = index
+            if not normalise:
+                continue
+            other = normalised.setdefault(normalise_key(name), (index, name))
+            if other[0] != index:
+                raise CostPolicyError(
+                    f"required_tags[{index}] {name!r} and required_tags[{other[0]}] {other[1]!r} are the same key "
+                    f"once normalised ({normalise_key(name)!r}), so a resource's tag could count for either; "
+                    "merge them into one entry (with aliases), rename one, or set normalise_keys: false"
+                )
 
 
 def _pattern(pattern, where):
@@ -347,18 +382,16 @@ def parse_policy(data, base_dir=None):
     entries = data.get("required_tags")
     if not isinstance(entries, list):
         raise CostPolicyError(f"required_tags must be a list, got {entries!r}")
+    if not entries:
+        raise CostPolicyError(
+            "required_tags is empty: a policy that requires no tag reports every resource compliant and fixes "
+            "nothing; list at least one key (for example '- team')"
+        )
     tags = tuple(_required_tag(entry, index) for index, entry in enumerate(entries))
-    seen = {}
-    for index, tag in enumerate(tags):
-        for name in (tag.key, *tag.aliases):
-            if name in seen:
-                raise CostPolicyError(
-                    f"required_tags[{index}] repeats {name!r}, already used by required_tags[{seen[name]}]"
-                )
-            seen[name] = index
     normalise = data.get("normalise_keys", True)
     if not isinstance(normalise, bool):
         raise CostPolicyError(f"normalise_keys must be true or false, got {normalise!r}")
+    _refuse_overlaps(tags, normalise)
     exceptions = parse_exceptions(data.get("exceptions"))
     if data.get("exceptions_file"):
         path = os.path.join(base_dir or ".", data["exceptions_file"])
@@ -391,15 +424,18 @@ def policy_from_keys(keys):
 
 def merge_policies(*policies):
     """One policy holding every required tag of the given ones (first definition of a key wins)."""
+    first = next((policy for policy in policies if policy is not None), None)
+    normalise = first.normalise_keys if first is not None else True
     merged, keys = [], set()
     for policy in policies:
         if policy is None:
             continue
         for tag in policy.required_tags:
-            if tag.key not in keys:
-                keys.add(tag.key)
+            # With normalise_keys, CostCenter is cost-center: one required key, not two that one tag satisfies.
+            names = {normalise_key(tag.key)} if normalise else {tag.key}
+            if not names & keys:
+                keys |= names
                 merged.append(tag)
-    first = next((policy for policy in policies if policy is not None), None)
     if first is None:
         return CostPolicy(version=1, required_tags=tuple(merged))
     return CostPolicy(
@@ -411,15 +447,52 @@ def merge_policies(*policies):
     )
 
 
-def tag_findings(policy, tags):
-    """(missing keys, {key: problem}) of a {key: value} tag dict against the policy."""
-    missing, invalid = [], {}
-    for tag in policy.required_tags:
-        value = tag.find(tags)
-        if value is None:
-            missing.append(tag.key)
-            continue
-        problem = tag.problem(value)
-        if problem:
-            invalid[tag.key] = problem
-    return missing, invalid
+STATUSES = cost_verdict.STATUSES
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One required key on one resource: ok, missing, invalid (with the problem) or exempt (with the exception).
+
+    found_as is the spelling the resource carries (the key, an alias, or with normalise_keys any spelling that
+    normalises to the key); a value found under another spelling counts as the key's value.
+    """
+
+    key: str
+    status: str
+    found_as: str | None = None
+    value: str | None = None
+    problem: str | None = None
+    exception: TagException | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every required key's Verdict (in the policy's order) and the expired exceptions of the resource, once each."""
+
+    verdicts: tuple
+    expired: tuple = ()
+
+    def keys(self, status):
+        return [verdict.key for verdict in self.verdicts if verdict.status == status]
+
+    @property
+    def compliant(self):
+        return all(verdict.status in ("ok", "exempt") for verdict in self.verdicts)
+
+
+def evaluate(policy, tags, resource_ids=(), today=None):
+    """cost_verdict.evaluate of a loaded policy: the inventory's groups and cost_tags' plan both ask this."""
+    found = cost_verdict.evaluate(policy.rules, tags, resource_ids, today)
+    verdicts = tuple(
+        Verdict(
+            key=verdict["key"],
+            status=verdict["status"],
+            found_as=verdict["found_as"],
+            value=verdict["value"],
+            problem=verdict["problem"],
+            exception=policy.exceptions[verdict["exception"]] if "exception" in verdict else None,
+        )
+        for verdict in found["verdicts"]
+    )
+    return Evaluation(verdicts, tuple(policy.exceptions[position] for position in found["expired"]))

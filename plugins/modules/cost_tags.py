@@ -102,7 +102,13 @@ resources:
     after: {description: "Tags after the run (planned, or applied when nothing failed)", type: dict}
     add: {description: Tags set (new or changed), type: dict}
     remove: {description: Tag keys removed, type: list, elements: str}
-    actions: {description: "One action per required key (key, action, value, reason)", type: list, elements: dict}
+    actions:
+      description:
+        - One action per required key (key, status, action, value, reason).
+        - C(status) is the cost policy's verdict on the tags before the run (ok, missing, invalid or exempt), the
+          one the C(aws_fleet) inventory's groups and the observability agent's tag metrics give too.
+      type: list
+      elements: dict
 summary:
   description:
     - Counts by resource type and key (compliant, fixed, not_fixable with its reasons, exempt).

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from ansible.errors import AnsibleError
-from ansible_collections.keel.platform.plugins.module_utils._cost_policy import tag_findings
+from ansible_collections.keel.platform.plugins.module_utils._cost_policy import evaluate
+from ansible_collections.keel.platform.plugins.module_utils.cost_verdict import instance_names
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_expressions import (
     Expression,
     keyed_group_full_name,
@@ -40,11 +41,12 @@ class BuildSettings:
     default_groups: bool = True
     tag_groups: dict = field(default_factory=lambda: {"team": "team", "service": "service", "env": "env"})
     policy: object = None
+    today: object = None  # exceptions expire by this UTC date; None is today
 
     @classmethod
     def from_options(cls, options, policy=None):
         """Settings from the plugin's options (they share their names)."""
-        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name != "policy"}, policy=policy)
+        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options}, policy=policy)
 
 
 class InventoryBuilder:
@@ -124,7 +126,7 @@ class InventoryBuilder:
         if settings.default_groups:
             self._default_groups(name, instance, tags, region, account)
         if settings.policy is not None:
-            self._policy_groups(name, tags)
+            self._policy_groups(name, tags, instance_id, region, account)
 
     def _evaluate(self, expression, hostvars, failure):
         """The expression's value, or _FAILED after an error (which is fatal with strict, as in Constructable)."""
@@ -181,12 +183,13 @@ class InventoryBuilder:
         if account.get("alias"):
             self._add(self.safe(f"account_{account['alias']}"), name)
 
-    def _policy_groups(self, name, tags):
-        missing, invalid = tag_findings(self.settings.policy, tags)
-        for key in missing:
-            self._add(self.safe(f"missing_tag_{key}"), name)
-        for key in invalid:
-            self._add(self.safe(f"invalid_tag_{key}"), name)
+    def _policy_groups(self, name, tags, instance_id, region, account):
+        """missing_tag_<key> and invalid_tag_<key> from the one evaluation (aliases, normalised keys, exceptions)."""
+        names = instance_names(instance_id, region, account["id"])
+        evaluation = evaluate(self.settings.policy, tags, names, self.settings.today)
+        for verdict in evaluation.verdicts:
+            if verdict.status in ("missing", "invalid"):
+                self._add(self.safe(f"{verdict.status}_tag_{verdict.key}"), name)
 
     def result(self):
         return {

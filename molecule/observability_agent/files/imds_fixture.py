@@ -11,22 +11,40 @@ IMDSv2 does when IMDSv1 is disabled.
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import quote
 
 TOKEN = secrets.token_hex(16)
 TAGS = {"CostCenter": "cc-1234", "Project": "keel", "Environment": "test"}
-METADATA = {
-    "/latest/meta-data/instance-id": "i-0123456789abcdef0",
-    "/latest/meta-data/instance-type": "t3.micro",
-    "/latest/meta-data/placement/availability-zone": "eu-west-1a",
-    "/latest/meta-data/tags/instance": "\n".join(TAGS),
-    **{f"/latest/meta-data/tags/instance/{key}": value for key, value in TAGS.items()},
-}
+
+
+def metadata(instance_id: str, tags: dict[str, str], region: str = "eu-west-1", account: str = "123456789012") -> dict:
+    """The paths the fixture answers for one instance (tests serve other instances with Handler.serving)."""
+    identity = {"instanceId": instance_id, "region": region, "accountId": account, "instanceType": "t3.micro"}
+    return {
+        "/latest/meta-data/instance-id": instance_id,
+        "/latest/meta-data/instance-type": "t3.micro",
+        "/latest/meta-data/placement/availability-zone": f"{region}a",
+        "/latest/dynamic/instance-identity/document": json.dumps(identity),
+        "/latest/meta-data/tags/instance": "\n".join(tags),
+        **{f"/latest/meta-data/tags/instance/{quote(key, safe='')}": value for key, value in tags.items()},
+    }
+
+
+METADATA = metadata("i-0123456789abcdef0", TAGS)
 
 
 class Handler(BaseHTTPRequestHandler):
+    @classmethod
+    def serving(cls, answers: dict) -> type:
+        """A handler class that answers these paths instead of METADATA."""
+        return type("Handler", (cls,), {"answers": answers})
+
+    answers = METADATA
+
     def _reply(self, status: int, body: str = "") -> None:
         data = body.encode()
         self.send_response(status)
@@ -46,8 +64,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
             self._reply(401)
-        elif self.path in METADATA:
-            self._reply(200, METADATA[self.path])
+        elif self.path in self.answers:
+            self._reply(200, self.answers[self.path])
         else:
             self._reply(404)
 

@@ -170,11 +170,15 @@ def test_textfile_metric_reaches_prometheus(prometheus, agent):
 
 def test_explicit_cost_tag_keys_override_the_policy(host, agent):
     unit = host.file("/etc/systemd/system/keel-textfile-ec2.service").content_string
+    assert "--cost-rules /etc/node_exporter/keel-cost-rules.json" in unit, unit
+    rules = json.loads(host.file("/etc/node_exporter/keel-cost-rules.json").content_string)
+    keys = [(tag["key"], tag["aliases"]) for tag in rules["required_tags"]]
     if agent == "agent12":
-        assert "--tag-key cost-center,CostCenter \\\n" in unit, unit
+        assert keys == [("cost-center", ["CostCenter"]), ("Project", []), ("owner", ["Owner"])]
     else:
-        assert "--tag-key Team \\\n    --tag-key 'Cost Centre'\n" in unit, unit
-        assert "cost-center" not in unit
+        assert keys == [("Team", []), ("Cost Centre", [])]
+    # The one evaluation, installed next to the collector that imports it.
+    assert host.file("/usr/local/libexec/keel/cost_verdict.py").contains("def evaluate")
 
 
 def test_scrape_without_credentials_is_refused(prometheus, agent):

@@ -10,7 +10,10 @@ also carries the collector's own health: whether this run succeeded, when the
 last success was and how often it runs, which the StaleTextfileMetrics alert
 compares. A collector whose source is unreachable still writes its file with
 an *_up 0 metric and exits 0: a missing host feature is data, not a failure.
-Standard library only: it runs on the host's python3.
+Standard library only: it runs on the host's python3. The ec2 collector judges
+the instance's cost tags with cost_verdict.py, the collection's one evaluation of
+the cost policy (public module_utils, installed next to this script), against the
+rules the role compiled on the controller from the policy file (--cost-rules).
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+
+import cost_verdict
 
 IMDS_SESSION_TTL = "60"
 NETWORK_TIMEOUT = 2.0
@@ -215,32 +221,73 @@ def imds_token(endpoint: str) -> str:
         return response.read().decode("utf-8")
 
 
-def ec2_metrics(instance: dict[str, str], tags: dict[str, str | None], tag_keys: list[str]) -> list[str]:
-    """Metrics for one instance: an info metric with its cost tags, and missing tags."""
+class ImdsTags(Mapping):
+    """The instance's tags from the metadata service, each value read when the evaluation first asks for it."""
+
+    def __init__(self, endpoint: str, token: str, names: list[str]) -> None:
+        self._endpoint, self._token, self._names, self._values = endpoint, token, names, {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._values:
+            path = "meta-data/tags/instance/" + urllib.parse.quote(name, safe="")
+            self._values[name] = imds_get(self._endpoint, self._token, path) or ""
+        return self._values[name]
+
+
+def ec2_metrics(instance: dict[str, str], rules: dict | None, tags: Mapping, resource_ids: tuple = ()) -> list[str]:
+    """Metrics for one instance: an info metric with its cost tags, and each required key's verdict."""
     labels: dict[str, object] = dict(instance)
-    for key in tag_keys:
-        labels[f"tag_{label_name(key)}"] = tags.get(key) or ""
-    missing = [
-        sample("keel_ec2_cost_tag_missing", int(not tags.get(key)), {"key": key}) for key in sorted(set(tag_keys))
-    ]
-    return [
-        *metric(
+    if rules is None:
+        return metric(
             "keel_ec2_instance_info",
             "gauge",
             "The instance's type and cost-allocation tags (from IMDSv2).",
             [sample("keel_ec2_instance_info", 1, labels)],
-        ),
-        *metric(
-            "keel_ec2_cost_tag_missing",
+        )
+    verdicts = cost_verdict.evaluate(rules, tags, resource_ids)["verdicts"]
+    for verdict in verdicts:
+        labels[f"tag_{label_name(verdict['key'])}"] = verdict["value"] or ""
+    lines = metric(
+        "keel_ec2_instance_info",
+        "gauge",
+        "The instance's type and cost-allocation tags (from IMDSv2).",
+        [sample("keel_ec2_instance_info", 1, labels)],
+    )
+    for status, help_text in (
+        ("missing", "1 when a required cost-allocation tag is absent from the instance (and no exception holds)."),
+        ("invalid", "1 when a required cost-allocation tag's value breaks the cost policy (and no exception holds)."),
+        ("exempt", "1 while a live exception of the cost policy covers the key on this instance."),
+    ):
+        name = f"keel_ec2_cost_tag_{status}"
+        lines += metric(
+            name,
             "gauge",
-            "1 when a required cost-allocation tag is absent or empty on the instance.",
-            missing,
-        ),
-    ]
+            help_text,
+            [sample(name, int(verdict["status"] == status), {"key": verdict["key"]}) for verdict in verdicts],
+        )
+    return lines
+
+
+def instance_identity(endpoint: str, token: str) -> dict:
+    """The instance identity document (instanceId, region, accountId), or {} when the service has none."""
+    document = imds_get(endpoint, token, "dynamic/instance-identity/document")
+    return json.loads(document) if document else {}
 
 
 def collect_ec2(args: argparse.Namespace) -> tuple[bool, list[str]]:
     endpoint = args.imds_endpoint.rstrip("/")
+    rules = json.loads(Path(args.cost_rules).read_text(encoding="utf-8")) if args.cost_rules else None
     lines: list[str] = []
     try:
         token = imds_token(endpoint)
@@ -249,15 +296,14 @@ def collect_ec2(args: argparse.Namespace) -> tuple[bool, list[str]]:
             "instance_type": imds_get(endpoint, token, "meta-data/instance-type") or "",
             "availability_zone": imds_get(endpoint, token, "meta-data/placement/availability-zone") or "",
         }
+        identity = instance_identity(endpoint, token)
+        resource_ids = cost_verdict.instance_names(
+            instance["instance_id"], identity.get("region", ""), identity.get("accountId", "")
+        )
         # Tags are only in the metadata when the instance allows it
         # (InstanceMetadataTags=enabled); otherwise every key reads as missing.
-        available = set((imds_get(endpoint, token, "meta-data/tags/instance") or "").splitlines())
-        tags: dict[str, str | None] = {}
-        for key, *aliases in args.tag_key:
-            found = next((name for name in (key, *aliases) if name in available), None)
-            if found is not None:
-                tags[key] = imds_get(endpoint, token, "meta-data/tags/instance/" + urllib.parse.quote(found, safe=""))
-        lines = ec2_metrics(instance, tags, [spec[0] for spec in args.tag_key])
+        names = (imds_get(endpoint, token, "meta-data/tags/instance") or "").splitlines()
+        lines = ec2_metrics(instance, rules, ImdsTags(endpoint, token, names), resource_ids)
         up = 1
     except (OSError, urllib.error.URLError, TimeoutError) as exc:
         print(f"instance metadata service at {endpoint} not reachable: {exc}", file=sys.stderr)
@@ -487,14 +533,6 @@ COLLECTORS = {
 }
 
 
-def tag_spec(value: str) -> list[str]:
-    """KEY[,ALIAS...] of --tag-key as [KEY, ALIAS...]."""
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"{value!r} names no tag key")
-    return names
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("collector", choices=sorted(COLLECTORS))
@@ -502,11 +540,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--interval", required=True, type=int, help="seconds between runs (for staleness)")
     parser.add_argument("--imds-endpoint", default="http://169.254.169.254")
     parser.add_argument(
-        "--tag-key",
-        action="append",
-        default=[],
-        type=tag_spec,
-        help="cost-allocation tag KEY[,ALIAS...]: the key, then other spellings that count as it (repeatable)",
+        "--cost-rules",
+        type=Path,
+        help="the cost policy as JSON rules (keel.platform.cost_policy_rules), for the ec2 collector's tag verdicts",
     )
     parser.add_argument("--docker-socket", default="/var/run/docker.sock", help="the Docker Engine API's unix socket")
     parser.add_argument("--ci-runner-state-file", default="/run/keel/ci_runner/state.json")

@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
     CostPolicyError,
+    evaluate,
     normalise_key,
     parse_policy,
 )
@@ -91,6 +92,16 @@ def test_exceptions_hold_until_they_expire():
     assert gone["expired_exceptions"][0]["violation"] == "exception expired on 2026-11-26"
 
 
+def test_an_expired_star_exception_is_listed_once():
+    data = dict(
+        POLICY,
+        exceptions=[{"resource": "i-3", "key": "*", "owner": "ana", "reason": "r", "expires": "2026-11-25"}],
+    )
+    gone = plan(parse_policy(data), [resource("instance", "i-3", {})], TODAY)[0]
+    assert [e["resource"] for e in gone["expired_exceptions"]] == ["i-3"]
+    assert {a["status"] for a in gone["actions"]} == {"missing"}
+
+
 def test_never_more_than_fifty_tags():
     tags = {f"k{n}": "v" for n in range(50)}
     tags["cost-center"] = "cc-1"
@@ -118,9 +129,24 @@ def test_summary_counts_and_metrics():
         "exempt": 0,
         "reasons": {"missing, and no parent value or default rule gives one": 1},
     }
+    # A key under another spelling counts (the run renames it): compliant, as the inventory and agent say.
     renamed = plan(policy, [resource("instance", "i-9", {"Team": "search", "cost-center": "cc-1"})], TODAY)
-    assert summarise(renamed)["by_type"]["instance"]["team"]["fixed"] == 1
-    failed = summarise(renamed, {"arn:instance/i-9": "AccessDenied: no"})["by_type"]["instance"]["team"]
+    assert by_key(renamed[0])["team"] == {
+        "key": "team",
+        "status": "ok",
+        "action": "rename",
+        "from": "Team",
+        "value": "search",
+        "reason": "key 'Team' normalised",
+    }
+    assert renamed[0]["compliant"]
+    assert summarise(renamed)["by_type"]["instance"]["team"]["compliant"] == 1
+    assert untagged_metrics(renamed) == {}
+    defaulted = plan(
+        policy, [resource("instance", "i-9", {"aws:autoscaling:groupName": "checkout-1", "cost-center": "cc-1"})], TODAY
+    )
+    assert summarise(defaulted)["by_type"]["instance"]["team"]["fixed"] == 1
+    failed = summarise(defaulted, {"arn:instance/i-9": "AccessDenied: no"})["by_type"]["instance"]["team"]
     assert failed["not_fixable"] == 1
     assert failed["reasons"] == {"AccessDenied: no": 1}
     assert untagged_metrics(plans) == {("volume", "team"): 1, ("volume", "cost-center"): 1}
@@ -152,4 +178,4 @@ def test_exceptions_file_is_read_relative_to_the_policy(tmp_path):
     (tmp_path / "exceptions.yml").write_text("- {resource: i-1, key: '*', owner: o, reason: r, expires: 2027-01-01}\n")
     (tmp_path / "policy.yml").write_text("version: 1\nrequired_tags: [team]\nexceptions_file: exceptions.yml\n")
     policy = load_policy(tmp_path / "policy.yml")
-    assert policy.exceptions[0].covers("i-1", "arn", "team")
+    assert [v.status for v in evaluate(policy, {}, ["i-1"], TODAY).verdicts] == ["exempt"]

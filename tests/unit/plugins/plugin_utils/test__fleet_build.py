@@ -65,6 +65,37 @@ def test_policy_groups_for_missing_and_invalid_tags():
     assert groups["invalid_tag_team"] == ["10.0.0.2"]
 
 
+def test_policy_groups_honour_normalised_keys_and_exceptions():
+    """The one evaluation: CostCenter counts as cost-center, exempt instances are in no missing/invalid group."""
+    policy = parse_policy(
+        {
+            "version": 1,
+            "required_tags": [{"key": "team", "allowed": ["payments"]}, "cost-center"],
+            "exceptions": [
+                {"resource": "i-0002", "key": "*", "owner": "ana", "reason": "r", "expires": "2999-12-31"},
+                {
+                    "resource": "arn:aws:ec2:eu-west-1:111111111111:instance/i-0003",
+                    "key": "team",
+                    "owner": "ana",
+                    "reason": "r",
+                    "expires": "2999-12-31",
+                },
+                {"resource": "i-0004", "key": "*", "owner": "ana", "reason": "r", "expires": "2000-01-01"},
+            ],
+        }
+    )
+    fleet = [
+        instance(1, team="payments", **{"CostCenter": "cc-1"}),
+        instance(2),
+        instance(3, team="nobody"),
+        instance(4),
+    ]
+    groups = build(fleet, policy=policy, default_groups=False)["groups"]
+    assert groups["missing_tag_cost_center"] == ["10.0.0.3", "10.0.0.4"]
+    assert groups["missing_tag_team"] == ["10.0.0.4"]
+    assert "invalid_tag_team" not in groups
+
+
 def test_compose_groups_and_keyed_groups():
     fleet = [instance(1, team="payments"), instance(2, team="search"), instance(3)]
     built = build(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from scripts_loader import FILES, load_script
+from scripts_loader import FILES, ROOT, load_script
 
+# The role installs the collection's public cost_verdict.py next to the collector, which imports it.
+cost_verdict = load_script(ROOT / "plugins" / "module_utils" / "cost_verdict.py", "cost_verdict")
 collector = load_script(FILES / "keel_textfile_collector.py", "keel_textfile_collector")
 
 

@@ -63,20 +63,47 @@ def test_sample_escapes_label_values():
     assert collector.sample("m", 1, {"b": 'x"y', "a": "p\\q\nr"}) == 'm{a="p\\\\q\\nr",b="x\\"y"} 1'
 
 
-def test_ec2_metrics_mark_missing_tags():
+RULES = {
+    "version": 1,
+    "normalise_keys": True,
+    "required_tags": [
+        {"key": "Project", "aliases": [], "allowed": [], "pattern": None},
+        {"key": "owner", "aliases": ["Owner"], "allowed": [], "pattern": None},
+        {"key": "cost-center", "aliases": [], "allowed": [], "pattern": "^cc-[0-9]+$"},
+        {"key": "env", "aliases": [], "allowed": ["prod", "dev"], "pattern": None},
+    ],
+    "exceptions": [{"resource": "i-1", "key": "env", "owner": "o", "reason": "r", "expires": "2999-01-01"}],
+}
+
+
+def test_ec2_metrics_give_each_required_key_its_verdict():
+    """cost_verdict's verdicts: an empty value is missing, CostCenter counts as cost-center, env is exempt."""
     lines = collector.ec2_metrics(
         {"instance_id": "i-1", "instance_type": "t3.micro", "availability_zone": "eu-west-1a"},
-        {"Project": "keel", "Owner": ""},
-        ["Project", "Owner", "CostCenter"],
+        RULES,
+        {"Project": "keel", "Owner": "", "CostCenter": "12", "env": "qa"},
+        ("i-1",),
     )
     samples = values(lines)
     info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
     assert 'tag_Project="keel"' in info
-    assert 'tag_Owner=""' in info
+    assert 'tag_owner=""' in info
+    assert 'tag_cost_center="12"' in info
     assert 'instance_type="t3.micro"' in info
-    assert samples['keel_ec2_cost_tag_missing{key="Project"}'] == "0"
-    assert samples['keel_ec2_cost_tag_missing{key="Owner"}'] == "1"
-    assert samples['keel_ec2_cost_tag_missing{key="CostCenter"}'] == "1"
+    verdicts = {
+        key: [
+            status
+            for status in ("missing", "invalid", "exempt")
+            if samples[f'keel_ec2_cost_tag_{status}{{key="{key}"}}'] == "1"
+        ]
+        for key in ("Project", "owner", "cost-center", "env")
+    }
+    assert verdicts == {"Project": [], "owner": ["missing"], "cost-center": ["invalid"], "env": ["exempt"]}
+
+
+def test_ec2_metrics_without_rules_carry_no_tags():
+    lines = collector.ec2_metrics({"instance_id": "i-1"}, None, {"Project": "keel"})
+    assert [line for line in lines if not line.startswith("#")] == ['keel_ec2_instance_info{instance_id="i-1"} 1']
 
 
 def test_ci_runner_metrics():
@@ -161,31 +188,37 @@ def imds():
 
 
 def test_ec2_collector_speaks_imdsv2(tmp_path, imds):
-    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", imds, "--tag-key", "CostCenter", "--tag-key", "Owner")
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps(RULES))
+    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", imds, "--cost-rules", str(rules))
     assert rc == 0
     assert samples["keel_ec2_imds_up"] == "1"
-    assert samples['keel_ec2_cost_tag_missing{key="CostCenter"}'] == "0"
-    assert samples['keel_ec2_cost_tag_missing{key="Owner"}'] == "1"
-    info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
-    assert 'tag_CostCenter="cc-1234"' in info
-
-
-def test_ec2_collector_finds_a_policy_key_under_its_alias(tmp_path, imds):
-    """--tag-key KEY,ALIAS...: the label and the missing metric use the policy's key."""
-    rc, samples = run(
-        tmp_path, "ec2", "--imds-endpoint", imds, "--tag-key", "cost-center,CostCenter", "--tag-key", "owner,Owner"
-    )
-    assert rc == 0
+    # The fixture's instance: CostCenter=cc-1234 (cost-center, normalised), Project=keel, no owner, no env.
+    assert samples['keel_ec2_cost_tag_missing{key="cost-center"}'] == "0"
+    assert samples['keel_ec2_cost_tag_invalid{key="cost-center"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="Project"}'] == "0"
+    assert samples['keel_ec2_cost_tag_missing{key="owner"}'] == "1"
+    assert samples['keel_ec2_cost_tag_missing{key="env"}'] == "1"
     info = next(key for key in samples if key.startswith("keel_ec2_instance_info"))
     assert 'tag_cost_center="cc-1234"' in info
-    assert 'tag_owner=""' in info
-    assert samples['keel_ec2_cost_tag_missing{key="cost-center"}'] == "0"
-    assert samples['keel_ec2_cost_tag_missing{key="owner"}'] == "1"
+    assert 'instance_id="i-0123456789abcdef0"' in info
 
 
-def test_an_empty_tag_key_is_refused(tmp_path):
-    with pytest.raises(SystemExit):
-        collector.parse_args(["ec2", "--output-dir", str(tmp_path), "--interval", "1", "--tag-key", " , "])
+def test_an_exception_may_name_the_instance_by_arn(tmp_path, imds):
+    """The identity document gives region and account, so an exception written with the ARN holds too."""
+    arn = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef0"
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps(dict(RULES, exceptions=[dict(RULES["exceptions"][0], resource=arn)])))
+    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", imds, "--cost-rules", str(rules))
+    assert rc == 0
+    assert samples['keel_ec2_cost_tag_exempt{key="env"}'] == "1"
+    assert samples['keel_ec2_cost_tag_missing{key="env"}'] == "0"
+
+
+def test_unreadable_rules_fail_the_run(tmp_path, imds):
+    rc, samples = run(tmp_path, "ec2", "--imds-endpoint", imds, "--cost-rules", str(tmp_path / "absent.json"))
+    assert rc == 1
+    assert samples['keel_textfile_collector_success{collector="ec2"}'] == "0"
 
 
 def test_imds_fixture_refuses_requests_without_a_token(imds):
