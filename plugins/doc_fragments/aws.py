@@ -28,9 +28,13 @@ options:
     aliases: [aws_session_token]
   region:
     description:
-      - The region of global calls (STS, Organizations, region discovery).
+      - The region of global calls (STS, Organizations, region discovery) and, in modules, of
+        regional calls that name no other region.
+      - Modules have no default, as amazon.aws modules do not; without O(region) the region comes
+        from E(AWS_REGION), else botocore's chain (E(AWS_DEFAULT_REGION), then the profile's
+        C(region)). Without any of them a module that needs a region fails saying what to set.
+      - Inventory plugins default to V(us-east-1).
     type: str
-    default: us-east-1
   endpoint_url:
     description:
       - Send every AWS call to this URL instead of AWS's own endpoints, for example a test server.
@@ -82,4 +86,6 @@ options:
   endpoint_url:
     env:
       - name: AWS_ENDPOINT_URL
+  region:
+    default: us-east-1
 """

@@ -24,7 +24,7 @@ options:
       - Added to the policy's own exceptions.
     type: path
   regions:
-    description: Regions to search, concurrently. Defaults to O(region).
+    description: Regions to search, concurrently. Defaults to the region of O(region) (or its fallbacks).
     type: list
     elements: str
   resource_types:

@@ -10,6 +10,7 @@ classification, role ARNs) take plain data and are unit-tested without AWS.
 from __future__ import annotations
 
 import datetime
+import os
 import random
 import re
 import time
@@ -99,7 +100,7 @@ def describe_error(error, operation, endpoint_url=None):
     elif code in ("NoCredentialsError", "PartialCredentialsError"):
         hint = "no AWS credentials found; set profile, access_key/secret_key or the AWS_* environment variables"
     elif code == "NoRegionError":
-        hint = "no region given; set region or AWS_REGION"
+        hint = "no region given; set `region` or AWS_REGION"
     else:
         hint = "see the AWS error above"
     return f"{operation} failed ({code}: {error}); {hint}"
@@ -159,8 +160,29 @@ def session(profile=None, access_key=None, secret_key=None, session_token=None, 
     return boto_session
 
 
+def _configured_region(boto_session, region):
+    return region or os.environ.get("AWS_REGION") or boto_session.region_name
+
+
+def region_name(boto_session, region=None):
+    """The region of regional calls: `region`, else AWS_REGION, else botocore's chain (AWS_DEFAULT_REGION,
+    the profile's region), as amazon.aws modules resolve it; NoRegionError when none gives one.
+
+    botocore itself reads only AWS_DEFAULT_REGION, but AWS_REGION is what the other SDKs and the
+    AWS CLI v2 set, so users expect it to count.
+    """
+    found = _configured_region(boto_session, region)
+    if not found:
+        raise botocore.exceptions.NoRegionError()
+    return found
+
+
 def client(boto_session, service, region=None, endpoint_url=None, config=None, credentials=None):
-    """The one place a boto3 client is made; `credentials` are temporary ones from assume_role_credentials."""
+    """The one place a boto3 client is made; `credentials` are temporary ones from assume_role_credentials.
+
+    Without a region from region_name(), global services (STS, Cost Explorer) use their global
+    endpoint and regional ones raise NoRegionError.
+    """
     keys = {}
     if credentials:
         keys = {
@@ -170,7 +192,7 @@ def client(boto_session, service, region=None, endpoint_url=None, config=None, c
         }
     return boto_session.client(
         service,
-        region_name=region or boto_session.region_name,
+        region_name=_configured_region(boto_session, region),
         endpoint_url=endpoint_url or None,
         config=config or client_config(),
         **keys,

@@ -16,7 +16,7 @@ def aws_argument_spec(**extra):
         "access_key": {"type": "str", "aliases": ["aws_access_key_id"], "no_log": True},
         "secret_key": {"type": "str", "aliases": ["aws_secret_access_key"], "no_log": True},
         "session_token": {"type": "str", "aliases": ["aws_session_token"], "no_log": True},
-        "region": {"type": "str", "default": "us-east-1"},
+        "region": {"type": "str"},
         "endpoint_url": {"type": "str", "aliases": ["aws_endpoint_url"]},
         "max_attempts": {"type": "int", "default": 10},
         "retry_mode": {"type": "str", "choices": ["adaptive", "standard"], "default": "adaptive"},
@@ -49,8 +49,12 @@ class Clients:
         self._cache = {}
         self._lock = threading.Lock()
 
+    def region(self):
+        """The region of the options, else AWS_REGION, else botocore's chain; NoRegionError when none."""
+        return _aws.region_name(self.session, self.params.get("region"))
+
     def __call__(self, service, region=None):
-        key = (service, region or self.params["region"])
+        key = (service, region or self.params.get("region"))
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = _aws.client(
@@ -62,5 +66,6 @@ class Clients:
                 )
             return self._cache[key]
 
-    def account_id(self):
-        return _aws.call_with_backoff(self("sts").get_caller_identity)["Account"]
+    def account_id(self, region=None):
+        """The caller's account, from STS in `region` (a region the module reads, so one that works)."""
+        return _aws.call_with_backoff(self("sts", region).get_caller_identity)["Account"]

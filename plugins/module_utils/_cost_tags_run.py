@@ -69,8 +69,8 @@ def evaluate(params, clients, remove_keys=()):
     """(resources, plans) of the module's options; AWS errors propagate."""
     policy = policy_from_params(params)
     today = today_from_params(params)
-    regions = params.get("regions") or [params["region"]]
-    resources = discover(clients, regions, clients.account_id(), params["resource_types"], params["workers"])
+    regions = params.get("regions") or [clients.region()]
+    resources = discover(clients, regions, clients.account_id(regions[0]), params["resource_types"], params["workers"])
     return resources, plan(policy, resources, today, remove_keys)
 
 

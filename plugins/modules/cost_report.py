@@ -64,7 +64,8 @@ options:
     elements: str
     default: []
 notes:
-  - Cost Explorer is global; its calls go to O(region) (V(us-east-1) unless set).
+  - Cost Explorer is global. Its calls go to its one endpoint (in V(us-east-1)) whatever O(region) says,
+    so no region needs to be set.
 seealso:
   - module: keel.platform.cost_tags
 """
@@ -179,7 +180,14 @@ def main():
     params = module.params
     if params["start"] >= params["end"]:
         module.fail_json(msg=f"start ({params['start']}) must be before end ({params['end']}); end is exclusive")
-    ce = Clients(params)("ce")
+    clients = Clients(params)
+    try:
+        region = clients.region()
+    except _aws.botocore.exceptions.NoRegionError:
+        # Cost Explorer's one endpoint is in us-east-1; botocore finds it without a region, except
+        # behind endpoint_url, where the request still has to be signed for some region
+        region = "us-east-1"
+    ce = clients("ce", region)
     changed = False
     try:
         activate = _inactive(ce, params["activate_tags"]) if params["activate_tags"] else []

@@ -75,6 +75,30 @@ def test_bad_policy_gives_a_clear_error(account):
     assert "volume->instance is not an inheritance edge" in result["msg"]
 
 
+NO_REGION = {"AWS_REGION": None, "AWS_DEFAULT_REGION": None, "AWS_PROFILE": None, "AWS_CONFIG_FILE": "/nonexistent"}
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_without_region_or_regions_the_region_comes_from_the_environment(account, variable):
+    rules = account["proxy"].rules
+    rules.calls.clear()
+    params = {"policy_data": POLICY, "endpoint_url": account["proxy"].url, "mode": "find"}
+    params["resource_types"] = ["instance"]
+    result = run_module(
+        "cost_tags", params, account["dir"] / "ansible-home", env=dict(NO_REGION, **{variable: REGIONS[1]})
+    )
+    assert not result.get("failed"), result.get("msg")
+    assert {region for (action, region) in rules.calls if action == "DescribeInstances"} == {REGIONS[1]}
+    assert {item["region"] for item in result["resources"]} == {REGIONS[1]}
+
+
+def test_no_region_anywhere_fails_saying_what_to_set(account):
+    params = {"policy_data": POLICY, "endpoint_url": account["proxy"].url}
+    result = run_module("cost_tags_info", params, account["dir"] / "ansible-home", env=NO_REGION)
+    assert result["failed"]
+    assert "set `region` or AWS_REGION" in result["msg"]
+
+
 def test_check_mode_changes_nothing_and_reports_the_exact_plan(account):
     extras = account["extras"]
     before = ec2_tags(account, extras["owner_instance"])

@@ -73,7 +73,7 @@ def test_error_code_and_throttling(error, code, throttling):
             "could not reach http://127.0.0.1:1",
         ),
         (botocore.exceptions.NoCredentialsError(), "no AWS credentials found"),
-        (botocore.exceptions.NoRegionError(), "set region or AWS_REGION"),
+        (botocore.exceptions.NoRegionError(), "set `region` or AWS_REGION"),
     ],
 )
 def test_describe_error_says_what_to_do(error, hint):
@@ -171,3 +171,31 @@ def test_client_uses_endpoint_region_and_temporary_credentials():
     assert ec2.meta.region_name == "ap-south-1"
     assert ec2.meta.endpoint_url == "http://127.0.0.1:9"
     assert ec2._request_signer._credentials.access_key == "ASIATEMP"
+
+
+@pytest.mark.parametrize(
+    ("option", "environ", "expected"),
+    [
+        ("ap-south-1", {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "ap-south-1"),
+        (None, {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "eu-west-1"),
+        (None, {"AWS_DEFAULT_REGION": "us-west-2"}, "us-west-2"),
+    ],
+)
+def test_region_comes_from_the_option_then_aws_region_then_botocore(monkeypatch, option, environ, expected):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    session = _aws.session(access_key="AKIDEXAMPLE", secret_key="secret")
+    assert _aws.region_name(session, option) == expected
+    assert _aws.client(session, "ec2", option).meta.region_name == expected
+
+
+def test_no_region_anywhere_says_what_to_set(monkeypatch, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    session = _aws.session(access_key="AKIDEXAMPLE", secret_key="secret")
+    with pytest.raises(botocore.exceptions.NoRegionError) as caught:
+        _aws.region_name(session)
+    assert "set `region` or AWS_REGION" in _aws.describe_error(caught.value, "ec2:DescribeInstances")
