@@ -19,11 +19,20 @@ try:
     import boto3
     import botocore.config
     import botocore.exceptions
+    import botocore.parsers
     import botocore.utils
 
     HAS_BOTO3 = True
+    # What botocore raises for one call: ResponseParserError (an answer that is not AWS's, such as an
+    # HTML error page) derives from neither of the other two.
+    AWS_ERRORS = (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        botocore.parsers.ResponseParserError,
+    )
 except ImportError:
     HAS_BOTO3 = False
+    AWS_ERRORS = ()
 
 KEEL_VERSION = "0.1.0"
 USER_AGENT_EXTRA = "keel.platform/" + KEEL_VERSION
@@ -46,6 +55,7 @@ THROTTLING_CODES = frozenset(
 ACCESS_DENIED_CODES = frozenset(("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"))
 OPT_IN_CODES = frozenset(("OptInRequired",))
 
+_HTML_TITLE = re.compile(r"<title>\s*([^<]{1,120}?)\s*</title>", re.I)
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?P<name>[\w+=,.@/-]+)$")
 
 
@@ -87,6 +97,11 @@ def is_throttling(error):
 def describe_error(error, operation, endpoint_url=None):
     """One line saying what failed and what to do about it."""
     code = error_code(error)
+    detail = str(error)
+    if code == "ResponseParserError":
+        # botocore's message carries the whole body; the page's title is what says what happened
+        title = _HTML_TITLE.search(detail)
+        detail = f"an HTML page titled {title.group(1)!r}" if title else detail.split("\n", 1)[0]
     if code in ACCESS_DENIED_CODES:
         hint = f"the credentials in use are not allowed to call {operation}; grant it in IAM"
     elif code == "AuthFailure":
@@ -101,9 +116,14 @@ def describe_error(error, operation, endpoint_url=None):
         hint = "no AWS credentials found; set profile, access_key/secret_key or the AWS_* environment variables"
     elif code == "NoRegionError":
         hint = "no region given; set `region` or AWS_REGION"
+    elif code == "ResponseParserError":
+        hint = (
+            f"{endpoint_url or 'the endpoint'} did not answer as AWS does; check endpoint_url and the region name,"
+            " or retry if it was an outage"
+        )
     else:
-        hint = "see the AWS error above"
-    return f"{operation} failed ({code}: {error}); {hint}"
+        return f"{operation} failed ({code}: {detail})"
+    return f"{operation} failed ({code}: {detail}); {hint}"
 
 
 def call_with_backoff(func, *args, retries=3, sleep=time.sleep, delays=None, **kwargs):

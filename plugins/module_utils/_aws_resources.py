@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.keel.platform.plugins.module_utils._aws import call_with_backoff, error_code, paginate
+from ansible_collections.keel.platform.plugins.module_utils._aws import (
+    AWS_ERRORS,
+    call_with_backoff,
+    describe_error,
+    error_code,
+    paginate,
+)
 
 REGIONAL_TYPES = (
     "instance",
@@ -35,6 +41,18 @@ PAGE_SIZES = {
     "describe_images": 1000,
     "describe_db_instances": 100,
     "describe_load_balancers": 400,
+}
+# The IAM action of each type's listing, named in failures.
+LISTINGS = {
+    "instance": "ec2:DescribeInstances",
+    "volume": "ec2:DescribeVolumes",
+    "snapshot": "ec2:DescribeSnapshots",
+    "image": "ec2:DescribeImages",
+    "network_interface": "ec2:DescribeNetworkInterfaces",
+    "address": "ec2:DescribeAddresses",
+    "database": "rds:DescribeDBInstances",
+    "load_balancer": "elasticloadbalancing:DescribeLoadBalancers and DescribeTags",
+    "bucket": "s3:ListAllMyBuckets and s3:GetBucketTagging",
 }
 _CREATE_IMAGE = re.compile(r"CreateImage\((?P<instance>i-[0-9a-f]+)\)(?: for (?P<image>ami-[0-9a-f]+))?")
 
@@ -199,31 +217,63 @@ def _buckets(client, region):
         }
 
 
-def discover_region(client, region, account, types):
-    """Every resource of `types` in one region; client(service, region) makes clients."""
+class ListingError(Exception):
+    """A listing that failed: the region (or 'global'), the IAM action and AWS's error, in one message."""
+
+    def __init__(self, where, action, error, endpoint_url=None):
+        self.where, self.action, self.error = where, action, error
+        super().__init__(describe_error(error, f"{action} in {where}", endpoint_url))
+
+
+def discover_region(client, region, account, types, endpoint_url=None):
+    """Every resource of `types` in one region; client(service, region) makes clients.
+
+    Raises ListingError naming the region and the call for any AWS error (ResponseParserError too).
+    """
     finder = _Region(lambda service: client(service, region), region, account)
     found = []
-    images = list(finder.image()) if "image" in types or "snapshot" in types else []
-    for kind in REGIONAL_TYPES:
-        if kind not in types:
-            continue
-        if kind == "image":
-            found.extend(images)
-        elif kind == "snapshot":
-            found.extend(finder.snapshot(images))
-        else:
-            found.extend(getattr(finder, kind)())
+    kind = "image"
+    try:
+        images = list(finder.image()) if "image" in types or "snapshot" in types else []
+        for kind in REGIONAL_TYPES:
+            if kind not in types:
+                continue
+            if kind == "image":
+                found.extend(images)
+            elif kind == "snapshot":
+                found.extend(finder.snapshot(images))
+            else:
+                found.extend(getattr(finder, kind)())
+    except AWS_ERRORS as error:
+        raise ListingError(region, LISTINGS[kind], error, endpoint_url) from error
     return found
 
 
-def discover(client, regions, account, types=RESOURCE_TYPES, workers=4):
-    """Resources of every region (concurrently), then global ones (buckets), in a stable order."""
+def discover(client, regions, account, types=RESOURCE_TYPES, workers=4, endpoint_url=None):
+    """(resources, failures): resources of every region read (concurrently), then global ones (buckets), in a
+    stable order; one ListingError per region (or the bucket listing) that failed.
+
+    A region that fails is left out whole, since its other types would be planned without their parents.
+    """
     unknown = sorted(set(types) - set(RESOURCE_TYPES))
     if unknown:
         raise ValueError(f"unknown resource type(s) {', '.join(unknown)}; supported: {', '.join(RESOURCE_TYPES)}")
+
+    def read(region):
+        try:
+            return discover_region(client, region, account, types, endpoint_url), None
+        except ListingError as error:
+            return [], error
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(regions)))) as pool:
-        per_region = list(pool.map(lambda region: discover_region(client, region, account, types), regions))
-    resources = [item for items in per_region for item in items]
+        per_region = list(pool.map(read, regions))
+    resources = [item for items, _failure in per_region for item in items]
+    failures = [failure for _items, failure in per_region if failure is not None]
     if "bucket" in types and regions:
-        resources.extend(_buckets(client, regions[0]))
-    return resources
+        try:
+            resources.extend(list(_buckets(client, regions[0])))
+        except AWS_ERRORS as error:
+            failures.append(
+                ListingError("global (through " + regions[0] + ")", LISTINGS["bucket"], error, endpoint_url)
+            )
+    return resources, failures

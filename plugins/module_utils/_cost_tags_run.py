@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.keel.platform.plugins.module_utils import _aws
-from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, discover
+from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, ListingError, discover
 from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import rank_untagged
 from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
@@ -65,24 +65,66 @@ def today_from_params(params):
         raise CostPolicyError(f"today must be a date (YYYY-MM-DD), got {params['today']!r}") from None
 
 
+class Unreadable(Exception):
+    """Nothing could be read: every region (and the bucket listing) failed; `failures` are their ListingErrors."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        super().__init__("no resource could be read, so nothing was checked: " + "; ".join(map(str, failures)))
+
+
+def _account_id(clients, regions, endpoint_url):
+    """The caller's account from STS in the first region that answers (a broken region must not stop the rest)."""
+    failures = []
+    for region in regions:
+        try:
+            return clients.account_id(region)
+        except _aws.AWS_ERRORS as error:
+            failures.append(ListingError(region, "sts:GetCallerIdentity", error, endpoint_url))
+    raise Unreadable(failures)
+
+
 def evaluate(params, clients, remove_keys=()):
-    """(resources, plans) of the module's options; AWS errors propagate."""
+    """(resources, plans, failures) of the module's options: failures are the ListingErrors of the regions
+    (and bucket listing) that could not be read; Unreadable when none could."""
     policy = policy_from_params(params)
     today = today_from_params(params)
     regions = params.get("regions") or [clients.region()]
-    resources = discover(clients, regions, clients.account_id(regions[0]), params["resource_types"], params["workers"])
-    return resources, plan(policy, resources, today, remove_keys)
+    endpoint_url = params.get("endpoint_url")
+    account = _account_id(clients, regions, endpoint_url)
+    types = params["resource_types"]
+    resources, failures = discover(clients, regions, account, types, params["workers"], endpoint_url)
+    if failures and len(failures) == len(regions) + ("bucket" in types):
+        raise Unreadable(failures)
+    return resources, plan(policy, resources, today, remove_keys), failures
 
 
 def evaluate_or_fail(module, clients, remove_keys=()):
-    """evaluate() for a module: a bad policy or an AWS error ends the run with a message that says what to do."""
+    """evaluate() for a module: (resources, plans, unread).
+
+    A bad policy, an AWS error outside the listings, or listings that all failed end the run with a message
+    that says what to do; listings that failed beside some that worked are warned about and returned as
+    `unread` ({where, action, message}), and the rest is reported.
+    """
     params = module.params
     try:
-        return evaluate(params, clients, remove_keys)
+        resources, plans, failures = evaluate(params, clients, remove_keys)
     except CostPolicyError as error:
         module.fail_json(msg=f"bad cost policy: {error}")
-    except (ValueError, _aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
+    except Unreadable as error:
+        module.fail_json(msg=str(error), unread=_unread(error.failures))
+    except _aws.AWS_ERRORS as error:
         module.fail_json(msg=_aws.describe_error(error, "resource discovery", params.get("endpoint_url")))
+    except ValueError as error:
+        module.fail_json(msg=f"resource discovery: {error}")
+    unread = _unread(failures)
+    for failure in unread:
+        module.warn(f"{failure['message']}; its resources are left out of this report")
+    return resources, plans, unread
+
+
+def _unread(failures):
+    return [{"where": f.where, "action": f.action, "message": str(f)} for f in failures]
 
 
 def report(plans, resources, top, failed=None):

@@ -95,7 +95,7 @@ def apply_native(client, batch, arns):
                 _one(client, arn, batch["region"], keys=batch["keys"])
         except ValueError as error:
             failed[arn] = {"StatusCode": 400, "ErrorCode": "UnsupportedResource", "ErrorMessage": str(error)}
-        except (_aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
+        except _aws.AWS_ERRORS as error:
             response = getattr(error, "response", None) or {}
             failed[arn] = {
                 "StatusCode": response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400),

@@ -130,6 +130,14 @@ expired_exceptions:
   returned: always
   type: list
   elements: dict
+unread:
+  description:
+    - Regions (or the global bucket listing) that could not be read, each with C(where), C(action) (the IAM
+      action that failed) and C(message); their resources are missing from the report and a warning says so.
+    - When nothing could be read the module fails instead.
+  returned: always
+  type: list
+  elements: dict
 batches:
   description: The TagResources/UntagResources calls made (or that would be made).
   returned: always
@@ -165,11 +173,7 @@ def _caller(clients, params):
             else:
                 answer = _aws.call_with_backoff(tagging.untag_resources, ResourceARNList=arns, TagKeys=batch["keys"])
             failed = answer.get("FailedResourcesMap") or {}
-        except Exception as error:
-            if not _aws.HAS_BOTO3 or not isinstance(
-                error, (_aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError)
-            ):
-                raise
+        except _aws.AWS_ERRORS as error:
             message = _aws.describe_error(error, operation, params.get("endpoint_url"))
             failed = {
                 arn: {"ErrorCode": _aws.error_code(error), "ErrorMessage": message, "StatusCode": 400} for arn in arns
@@ -208,7 +212,7 @@ def main():
             msg=f"batch_size must be between 1 and {MAX_ARNS} (TagResources takes at most {MAX_ARNS} ARNs)"
         )
     clients = Clients(params, pool=max(10, params["workers"] * 2))
-    resources, plans = evaluate_or_fail(module, clients, params["remove_tags"])
+    resources, plans, unread = evaluate_or_fail(module, clients, params["remove_tags"])
     planned = batches(plans, params["batch_size"]) if mode != "find" else []
     failed = {}
     if mode == "apply" and planned:
@@ -226,6 +230,7 @@ def main():
         resources=[{k: v for k, v in p.items() if k != "expired_exceptions"} for p in shown],
         batches=[dict(b, count=len(b["arns"])) for b in planned],
         failures=failed,
+        unread=unread,
         changed=mode != "find" and any(p["arn"] not in failed for p in changing),
     )
     if module._diff and mode != "find":

@@ -80,6 +80,14 @@ expired_exceptions:
   returned: always
   type: list
   elements: dict
+unread:
+  description:
+    - Regions (or the global bucket listing) that could not be read, each with C(where), C(action) (the IAM
+      action that failed) and C(message); their resources are missing from the report and a warning says so.
+    - When nothing could be read the module fails instead.
+  returned: always
+  type: list
+  elements: dict
 metrics_path:
   description: The metrics file written.
   returned: when O(write_metrics=true)
@@ -119,8 +127,8 @@ def main():
     params = module.params
     if not 0 <= params["threshold"] <= 100:
         module.fail_json(msg=f"threshold is a percentage between 0 and 100, got {params['threshold']}")
-    resources, plans = evaluate_or_fail(module, Clients(params, pool=max(10, params["workers"] * 2)))
-    result = dict(report(plans, resources, params["top"]), changed=False)
+    resources, plans, unread = evaluate_or_fail(module, Clients(params, pool=max(10, params["workers"] * 2)))
+    result = dict(report(plans, resources, params["top"]), unread=unread, changed=False)
     if params["write_metrics"]:
         result["metrics_path"] = os.path.join(params["metrics_dir"], "keel_cost_tags.prom")
         try:

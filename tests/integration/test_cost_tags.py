@@ -99,6 +99,39 @@ def test_no_region_anywhere_fails_saying_what_to_set(account):
     assert "set `region` or AWS_REGION" in result["msg"]
 
 
+def test_a_region_answering_an_html_page_is_left_out_with_a_warning_naming_it(account):
+    # moto answers a region it does not know with its HTML 500 page, as a broken endpoint would
+    alone = run(account, "cost_tags_info", {"regions": [REGIONS[0]], "resource_types": ["instance", "volume"]})
+    both = run(
+        account, "cost_tags_info", {"regions": [REGIONS[0], "us-east-9"], "resource_types": ["instance", "volume"]}
+    )
+    assert not both.get("failed"), both.get("msg")
+    assert both["summary"] == alone["summary"]
+    assert [(u["where"], u["action"]) for u in both["unread"]] == [("us-east-9", "ec2:DescribeInstances")]
+    warning = " ".join(" ".join(both["warnings"]).split())
+    assert (
+        "ec2:DescribeInstances in us-east-9 failed (ResponseParserError: an HTML page titled '500 Internal" in warning
+    )
+    assert "left out of this report" in warning
+
+
+def test_every_region_failing_is_a_failure_naming_each_one(account):
+    rules = account["proxy"].rules
+    rules.html = {REGIONS[0]: 502}
+    rules.fail = {REGIONS[1]: 403}
+    result = run(account, "cost_tags", {"mode": "plan", "resource_types": ["instance"]})
+    rules.html, rules.fail = {}, {}
+    assert result["failed"]
+    assert result["msg"].startswith("no resource could be read, so nothing was checked: ")
+    assert (
+        f"sts:GetCallerIdentity in {REGIONS[0]} failed (ResponseParserError: an HTML page titled '502 Bad"
+        in result["msg"]
+    )
+    assert f"sts:GetCallerIdentity in {REGIONS[1]} failed (AccessDenied: " in result["msg"]
+    assert "grant it in IAM" in result["msg"]
+    assert not result.get("resources")
+
+
 def test_check_mode_changes_nothing_and_reports_the_exact_plan(account):
     extras = account["extras"]
     before = ec2_tags(account, extras["owner_instance"])

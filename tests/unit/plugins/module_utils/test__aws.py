@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import botocore.exceptions
+import botocore.parsers
 import pytest
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 
@@ -199,3 +200,27 @@ def test_no_region_anywhere_says_what_to_set(monkeypatch, tmp_path):
     with pytest.raises(botocore.exceptions.NoRegionError) as caught:
         _aws.region_name(session)
     assert "set `region` or AWS_REGION" in _aws.describe_error(caught.value, "ec2:DescribeInstances")
+
+
+HTML_PAGE = (
+    "Unable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed:\n"
+    "b'<!doctype html>\\n<html lang=en>\\n<title>500 Internal Server Error</title>\\n<h1>Internal Server Error</h1>'"
+)
+
+
+def test_an_html_page_is_named_by_its_title_with_what_to_check():
+    error = botocore.parsers.ResponseParserError(HTML_PAGE)
+    assert isinstance(error, _aws.AWS_ERRORS)
+    message = _aws.describe_error(error, "ec2:DescribeInstances in us-east-9", "http://127.0.0.1:1")
+    assert message == (
+        "ec2:DescribeInstances in us-east-9 failed (ResponseParserError: an HTML page titled "
+        "'500 Internal Server Error'); http://127.0.0.1:1 did not answer as AWS does; check endpoint_url "
+        "and the region name, or retry if it was an outage"
+    )
+
+
+def test_an_error_without_advice_points_nowhere():
+    message = _aws.describe_error(client_error("InvalidParameterValue"), "tag:TagResources")
+    assert message.startswith("tag:TagResources failed (InvalidParameterValue: ")
+    assert "above" not in message
+    assert not message.endswith("; ")
