@@ -5,9 +5,35 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import re
 
 UNTAGGED = "(untagged)"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_date(value, option):
+    """The date of an option written YYYY-MM-DD (what Cost Explorer takes); ValueError naming the option otherwise."""
+    text = str(value).strip()
+    try:
+        if _ISO_DATE.match(text):
+            return datetime.date.fromisoformat(text)
+        problem = "is not written YYYY-MM-DD"
+    except ValueError:
+        problem = "is not a day of the calendar"
+    raise ValueError(f"{option} must be a date written YYYY-MM-DD (for example 2026-07-01): {value!r} {problem}")
+
+
+def period(start, end):
+    """(start, end) as YYYY-MM-DD strings: real dates, start before end (exclusive); else a ValueError."""
+    first, after = iso_date(start, "start"), iso_date(end, "end")
+    if first >= after:
+        raise ValueError(
+            f"start ({first.isoformat()}) must be before end ({after.isoformat()}); end is exclusive, the day after "
+            "the period"
+        )
+    return first.isoformat(), after.isoformat()
 
 
 def request(start, end, granularity, tag_key, metric):

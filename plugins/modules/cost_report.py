@@ -110,6 +110,7 @@ from ansible_collections.keel.platform.plugins.module_utils._atomic_file import 
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
 from ansible_collections.keel.platform.plugins.module_utils._cost_report import (
     UNTAGGED,
+    period,
     request,
     rows,
     summarise,
@@ -178,8 +179,10 @@ def main():
     if not _aws.HAS_BOTO3:
         module.fail_json(msg="keel.platform.cost_report needs boto3 and botocore (pip install boto3)")
     params = module.params
-    if params["start"] >= params["end"]:
-        module.fail_json(msg=f"start ({params['start']}) must be before end ({params['end']}); end is exclusive")
+    try:
+        params["start"], params["end"] = period(params["start"], params["end"])
+    except ValueError as error:
+        module.fail_json(msg=str(error))
     clients = Clients(params)
     try:
         region = clients.region()
@@ -189,18 +192,21 @@ def main():
         region = "us-east-1"
     ce = clients("ce", region)
     changed = False
+    operation = "ce:ListCostAllocationTags"
     try:
         activate = _inactive(ce, params["activate_tags"]) if params["activate_tags"] else []
         if activate and not module.check_mode:
+            operation = "ce:UpdateCostAllocationTagsStatus"
             statuses = [{"TagKey": key, "Status": "Active"} for key in activate]
             answer = _aws.call_with_backoff(ce.update_cost_allocation_tags_status, CostAllocationTagsStatus=statuses)
             errors = answer.get("Errors") or []
             if errors:
                 module.fail_json(msg=f"Cost Explorer refused to activate tag keys: {errors}", errors=errors)
         changed = bool(activate)
+        operation = "ce:GetCostAndUsage"
         table = rows(_results(ce, params), params["tag_key"], params["metric"])
-    except (_aws.botocore.exceptions.BotoCoreError, _aws.botocore.exceptions.ClientError) as error:
-        module.fail_json(msg=_aws.describe_error(error, "Cost Explorer", params.get("endpoint_url")))
+    except _aws.AWS_ERRORS as error:
+        module.fail_json(msg=_aws.describe_error(error, operation, params.get("endpoint_url")))
     summary = summarise(table)
     result = {"rows": table, "summary": summary, "activated": activate}
     if params["output_dir"]:

@@ -107,6 +107,97 @@ def test_a_bad_period_says_what_to_do(server):
     assert "must be before end" in result["msg"]
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("start", "2026-02-30", "is not a day of the calendar"),
+        ("start", "last month", "is not written YYYY-MM-DD"),
+        ("end", "2026-1-5", "is not written YYYY-MM-DD"),
+    ],
+)
+def test_a_date_other_than_yyyy_mm_dd_is_refused_before_any_call(server, option, value, problem):
+    rules = server["proxy"].rules
+    rules.reset()
+    result = report(server, **{option: value})
+    assert result["failed"]
+    assert result["msg"] == (
+        f"{option} must be a date written YYYY-MM-DD (for example 2026-07-01): {value!r} {problem}"
+    )
+    assert rules.total() == 0
+
+
+def page(start, end, groups, token=None):
+    """One GetCostAndUsage answer: one period, {(tag key$value, service): amount}."""
+    answer = {
+        "ResultsByTime": [
+            {
+                "TimePeriod": {"Start": start, "End": end},
+                "Total": {},
+                "Groups": [
+                    {"Keys": list(keys), "Metrics": {"UnblendedCost": {"Amount": str(amount), "Unit": "USD"}}}
+                    for keys, amount in groups.items()
+                ],
+                "Estimated": False,
+            }
+        ],
+        "DimensionValueAttributes": [],
+    }
+    if token:
+        answer["NextPageToken"] = token
+    return answer
+
+
+def test_cost_explorer_is_asked_for_the_tag_granularity_and_period_and_every_page_is_read(server):
+    rules = server["proxy"].rules
+    rules.reset()
+    rules.answers["GetCostAndUsage"] = [
+        page("2026-09-01", "2026-09-02", {("env$prod", "Amazon EC2"): 10.0, ("env$", "Amazon S3"): 2.5}, "page-2"),
+        page("2026-09-02", "2026-09-03", {("env$prod", "Amazon EC2"): 11.0}),
+    ]
+    result = report(server, tag_key="env", start="2026-09-01", end="2026-09-03", granularity="DAILY")
+    assert not result.get("failed"), result.get("msg")
+    asked = {
+        "TimePeriod": {"Start": "2026-09-01", "End": "2026-09-03"},
+        "Granularity": "DAILY",
+        "Metrics": ["UnblendedCost"],
+        "GroupBy": [{"Type": "TAG", "Key": "env"}, {"Type": "DIMENSION", "Key": "SERVICE"}],
+    }
+    assert rules.requests["GetCostAndUsage"] == [asked, dict(asked, NextPageToken="page-2")]
+    assert result["summary"]["by_tag"] == {"prod": 21.0, "(untagged)": 2.5}
+    assert result["summary"]["by_period"] == {
+        "2026-09-01": {"prod": 10.0, "(untagged)": 2.5},
+        "2026-09-02": {"prod": 11.0},
+    }
+    rules.reset()
+
+
+def test_the_moto_backed_report_asks_for_the_months_of_the_period(server):
+    rules = server["proxy"].rules
+    rules.reset()
+    result = report(server)
+    assert result["summary"]["total"] == 740.0
+    assert rules.requests["GetCostAndUsage"] == [
+        {
+            "TimePeriod": {"Start": MONTHS[0][0], "End": MONTHS[-1][1]},
+            "Granularity": "MONTHLY",
+            "Metrics": ["UnblendedCost"],
+            "GroupBy": [{"Type": "TAG", "Key": "team"}, {"Type": "DIMENSION", "Key": "SERVICE"}],
+        }
+    ]
+
+
+def test_access_denied_names_the_iam_action_to_grant(server):
+    rules = server["proxy"].rules
+    rules.reset()
+    rules.fail["GetCostAndUsage"] = 403
+    result = report(server)
+    rules.reset()
+    assert result["failed"]
+    assert result["msg"].startswith("ce:GetCostAndUsage failed (AccessDeniedException: An error occurred")
+    assert "GetCostAndUsage refused by the test proxy (us-east-1)" in result["msg"]
+    assert result["msg"].endswith("the credentials in use are not allowed to call ce:GetCostAndUsage; grant it in IAM")
+
+
 def test_module_defaults_set_the_connection_once_for_the_aws_group(server, tmp_path):
     playbook = tmp_path / "play.yml"
     playbook.write_text(
