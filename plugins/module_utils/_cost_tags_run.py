@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, ListingError, discover
@@ -143,6 +144,24 @@ def report(plans, resources, top, failed=None):
         "exempt": exempt,
         "expired_exceptions": expired,
     }
+
+
+def failure_message(changing, failed, shown=3):
+    """What a partly or wholly failed apply changed and what not, with the reasons, most frequent first.
+
+    `changing`: ARNs the run meant to change; `failed`: {arn: reason} of those it could not.
+    """
+    applied = [arn for arn in changing if arn not in failed]
+    reasons = sorted(Counter(failed.values()).items(), key=lambda item: (-item[1], item[0]))
+    listed = "; ".join(reason if count == 1 else f"{reason} ({count} resources)" for reason, count in reasons[:shown])
+    if len(reasons) > shown:
+        listed += f"; {len(reasons) - shown} other reason(s) in failures"
+    if not applied:
+        return f"nothing was changed: none of the {len(changing)} resource(s) to change could be: {listed}"
+    return (
+        f"{len(applied)} of the {len(changing)} resource(s) to change were changed; "
+        f"{len(failed)} could not be (see failures): {listed}"
+    )
 
 
 def metrics_text(plans):

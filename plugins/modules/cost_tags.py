@@ -157,27 +157,40 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_tags_run impor
     OPTIONS,
     REQUIRED_ONE_OF,
     evaluate_or_fail,
+    failure_message,
     report,
 )
 from ansible_collections.keel.platform.plugins.module_utils._native_tagging import apply_native, unsupported
-from ansible_collections.keel.platform.plugins.module_utils._tag_batches import MAX_ARNS, apply_batches, batches
+from ansible_collections.keel.platform.plugins.module_utils._tag_batches import (
+    MAX_ARNS,
+    Refused,
+    apply_batches,
+    batches,
+    isolate,
+    splittable,
+)
 
 
 def _caller(clients, params):
     def call(batch, arns):
         tagging = clients("resourcegroupstaggingapi", batch["region"])
-        operation = "TagResources" if batch["operation"] == "tag" else "UntagResources"
-        try:
-            if batch["operation"] == "tag":
-                answer = _aws.call_with_backoff(tagging.tag_resources, ResourceARNList=arns, Tags=batch["tags"])
-            else:
-                answer = _aws.call_with_backoff(tagging.untag_resources, ResourceARNList=arns, TagKeys=batch["keys"])
-            failed = answer.get("FailedResourcesMap") or {}
-        except _aws.AWS_ERRORS as error:
-            message = _aws.describe_error(error, operation, params.get("endpoint_url"))
-            failed = {
-                arn: {"ErrorCode": _aws.error_code(error), "ErrorMessage": message, "StatusCode": 400} for arn in arns
-            }
+        operation = "tag:TagResources" if batch["operation"] == "tag" else "tag:UntagResources"
+
+        def send(part):
+            try:
+                if batch["operation"] == "tag":
+                    answer = _aws.call_with_backoff(tagging.tag_resources, ResourceARNList=part, Tags=batch["tags"])
+                else:
+                    answer = _aws.call_with_backoff(
+                        tagging.untag_resources, ResourceARNList=part, TagKeys=batch["keys"]
+                    )
+            except _aws.AWS_ERRORS as error:
+                message = _aws.describe_error(error, operation, params.get("endpoint_url"))
+                failure = {"ErrorCode": _aws.error_code(error), "ErrorMessage": message, "StatusCode": 400}
+                raise Refused(failure, splittable(error)) from error
+            return answer.get("FailedResourcesMap") or {}
+
+        failed = isolate(send, arns)
         # types the Tagging API does not cover (per ARN, or the whole call refused): the service's own call
         refused = [arn for arn in arns if arn in failed and unsupported(failed[arn])]
         if refused:
@@ -244,10 +257,7 @@ def main():
             for p in changing
         ]
     if failed:
-        module.fail_json(
-            msg=f"{len(failed)} resource(s) could not be tagged (see failures); the other changes were applied",
-            **result,
-        )
+        module.fail_json(msg=failure_message([p["arn"] for p in changing], failed), **result)
     module.exit_json(**result)
 
 

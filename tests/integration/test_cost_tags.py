@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
-from tests.fixtures.aws_estate import COST_POLICY, seed, seed_cost, write_amis_file  # noqa: E402
+from tests.fixtures.aws_estate import COST_POLICY, IMAGE_ID, seed, seed_cost, write_amis_file  # noqa: E402
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
 
@@ -221,7 +221,9 @@ def test_per_arn_failures_are_reported_and_the_rest_applied(account):
     )
     rules.fail_arns = {}
     assert result["failed"]
-    assert "1 resource(s) could not be tagged" in result["msg"]
+    assert result["msg"].endswith("; 1 could not be (see failures): InternalServiceException: test")
+    changed = sum(1 for item in result["resources"] if item["add"] or item["remove"])
+    assert result["msg"].startswith(f"{changed - 1} of the {changed} resource(s) to change were changed; ")
     assert list(result["failures"]) == [arn + extras["owner_instance"]]
     assert ec2_tags(account, extras["owner_instance"])["team"] == "Payments"
     assert "cost-center" in ec2_tags(account, extras["invalid_instance"])  # failed once, retried
@@ -284,6 +286,87 @@ def test_types_the_tagging_api_refuses_are_tagged_with_the_service_call(account)
     tagset = s3.get_bucket_tagging(Bucket="keel-miscased")["TagSet"]  # renamed: tagged, then untagged
     assert {t["Key"]: t["Value"] for t in tagset} == {"team": "data", "env": "dev", "cost-center": "cc-103"}
     again = run(account, "cost_tags", dict(args, regions=[REGIONS[0]]))
+    assert not again["changed"]
+
+
+WRITABLE = ["instance", "volume", "snapshot", "network_interface", "address"]
+
+
+def plan_of(account, region):
+    """The resources of `region` that cost_tags would change, by ARN."""
+    planned = run(account, "cost_tags", {"mode": "plan", "resource_types": WRITABLE, "regions": [region]})
+    return {item["arn"]: item for item in planned["resources"] if item["add"] or item["remove"]}
+
+
+def test_access_denied_says_nothing_was_changed_and_names_the_iam_action(account):
+    rules = account["proxy"].rules
+    changing = plan_of(account, REGIONS[1])
+    assert len(changing) > 1
+    rules.fail["TagResources"] = 403
+    result = run(account, "cost_tags", {"mode": "apply", "resource_types": WRITABLE, "regions": [REGIONS[1]]})
+    rules.fail = {}
+    assert result["failed"]
+    assert result["msg"].startswith(
+        f"nothing was changed: none of the {len(changing)} resource(s) to change could be: AccessDeniedException: "
+        "tag:TagResources failed (AccessDeniedException: "
+    )
+    assert result["msg"].endswith(
+        f"the credentials in use are not allowed to call tag:TagResources; grant it in IAM ({len(changing)} resources)"
+    )
+    assert "above" not in result["msg"]
+    assert not result["changed"]
+    assert rules.total("UntagResources") == 0
+    assert plan_of(account, REGIONS[1]).keys() == changing.keys()
+
+
+def test_one_arn_refusing_its_whole_batch_is_isolated_and_the_rest_tagged(account):
+    rules = account["proxy"].rules
+    changing = plan_of(account, REGIONS[1])
+    assert len(changing) > 2
+    bad = sorted(changing)[len(changing) // 2]
+    rules.refuse_arns = {bad}
+    result = run(account, "cost_tags", {"mode": "apply", "resource_types": WRITABLE, "regions": [REGIONS[1]]})
+    rules.refuse_arns = set()
+    assert result["failed"]
+    assert list(result["failures"]) == [bad]
+    assert result["failures"][bad].startswith("InvalidParameterException: tag:TagResources failed (")
+    assert "One or more of the resource ARNs is not valid" in result["failures"][bad]
+    tagged = [item for item in result["resources"] if item["add"] and item["arn"] != bad]
+    assert tagged
+    assert all(ec2_tags(account, item["id"], REGIONS[1]) == item["after"] for item in tagged)
+    assert ec2_tags(account, changing[bad]["id"], REGIONS[1]) == changing[bad]["before"]
+    assert rules.total("TagResources") > sum(batch["operation"] == "tag" for batch in result["batches"])
+    assert list(plan_of(account, REGIONS[1])) == [bad]
+
+
+def crowded_instance(account, region):
+    """An instance at the 50-tag limit whose Team key the policy renames to team."""
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=account["moto"].url)
+    instance = ec2.run_instances(ImageId=IMAGE_ID, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    tags = {f"label-{n:02d}": "x" for n in range(47)} | {"Team": "payments", "env": "prod", "cost-center": "cc-100"}
+    ec2.create_tags(Resources=[instance], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    return instance, tags
+
+
+def test_a_rename_at_the_tag_limit_converges_and_a_failure_puts_the_old_key_back(account):
+    instance, before = crowded_instance(account, REGIONS[1])
+    arn = f"arn:aws:ec2:{REGIONS[1]}:123456789012:instance/{instance}"
+    args = {"mode": "apply", "resource_types": ["instance"], "regions": [REGIONS[1]], "retries": 0}
+    rules = account["proxy"].rules
+    rules.fail_arns = {arn: 1}  # the tagging fails once: the removed key is put back
+    failed = run(account, "cost_tags", args)
+    rules.fail_arns = {}
+    assert list(failed["failures"]) == [arn]
+    assert failed["failures"][arn] == (
+        "InternalServiceException: test; Team=payments, removed first to make room (at most 50 tags), was put back"
+    )
+    assert ec2_tags(account, instance, REGIONS[1]) == before
+    result = run(account, "cost_tags", args)
+    assert not result.get("failed"), result.get("msg")
+    after = {k: v for k, v in before.items() if k != "Team"} | {"team": "payments"}
+    assert ec2_tags(account, instance, REGIONS[1]) == after
+    assert [b["operation"] for b in result["batches"] if arn in b["arns"]] == ["untag", "tag"]
+    again = run(account, "cost_tags", args)
     assert not again["changed"]
 
 

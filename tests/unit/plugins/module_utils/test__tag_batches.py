@@ -2,9 +2,18 @@ from __future__ import annotations
 
 import random
 
+import botocore.exceptions
+import botocore.parsers
 import pytest
 from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import monthly_cost, rank_untagged
-from ansible_collections.keel.platform.plugins.module_utils._tag_batches import apply_batches, batches
+from ansible_collections.keel.platform.plugins.module_utils._tag_batches import (
+    Refused,
+    apply_batches,
+    batches,
+    isolate,
+    room_keys,
+    splittable,
+)
 
 
 def change(arn, add, remove=(), region="r"):
@@ -214,3 +223,195 @@ def test_random_estates_are_covered_exactly_and_never_need_more_calls_than_by_ta
         by_target.setdefault((p["region"], target), []).append(p)
     tag_calls = sum(b["operation"] == "tag" for b in out)
     assert tag_calls <= sum(-(-len(members) // size) for members in by_target.values())
+
+
+def crowded(arn, region="r", extra=48):
+    """A resource at 50 tags whose Team becomes team (a rename), and its plan."""
+    before = {f"k{n:02d}": "v" for n in range(extra)} | {"Team": "payments", "env": "prod"}
+    after = {k: v for k, v in before.items() if k != "Team"} | {"team": "payments"}
+    actions = [{"key": "team", "action": "rename", "from": "Team", "value": "payments"}]
+    return {
+        "arn": arn,
+        "region": region,
+        "before": before,
+        "after": after,
+        "add": {"team": "payments"},
+        "remove": ["Team"],
+        "actions": actions,
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "remove_tags", "room"),
+    [
+        (48, [], ["Team"]),  # 50 tags: the rename needs one place
+        (47, [], []),  # 49 tags: the new key fits beside the old one
+        (48, ["k00"], ["k00"]),  # a plain removal makes the room; the renamed key stays until team is set
+        (48, ["k00", "k01"], ["k00"]),  # no more than needed
+    ],
+)
+def test_room_is_made_only_where_the_limit_needs_it_and_plain_removals_first(extra, remove_tags, room):
+    plan = crowded("a", extra=extra)
+    plan["remove"] = sorted(plan["remove"] + remove_tags)
+    assert room_keys(plan) == room
+
+
+def test_a_rename_at_the_limit_untags_first_then_tags_and_the_others_keep_the_safe_order():
+    plans = [crowded("full"), change("roomy", {"team": "payments"}, ["Team"])]
+    out = batches(plans)
+    assert [(b["operation"], b["arns"], b.get("keys") or b.get("tags")) for b in out] == [
+        ("untag", ["full"], ["Team"]),
+        ("tag", ["roomy", "full"], {"team": "payments"}),
+        ("untag", ["roomy"], ["Team"]),
+    ]
+    assert out[0]["room"] is True
+    assert out[0]["restore"] == {"full": {"Team": "payments"}}
+
+
+def fake_aws(fail):
+    """call(batch, arns) over {arn: tags}; fail(batch, arn) -> failure or None."""
+    tags = {"full": dict(crowded("full")["before"])}
+    calls = []
+
+    def call(batch, arns):
+        calls.append((batch["operation"], dict(batch.get("tags") or dict.fromkeys(batch.get("keys", ())))))
+        answer = {}
+        for arn in arns:
+            failure = fail(batch, arn)
+            if failure is None and batch["operation"] == "tag" and len(tags[arn] | batch["tags"]) > 50:
+                failure = {"StatusCode": 400, "ErrorCode": "TagLimitExceeded", "ErrorMessage": "too many"}
+            if failure:
+                answer[arn] = failure
+            elif batch["operation"] == "tag":
+                tags[arn].update(batch["tags"])
+            else:
+                for key in batch["keys"]:
+                    tags[arn].pop(key, None)
+        return answer
+
+    return call, calls, tags
+
+
+def test_a_rename_at_the_limit_converges():
+    call, _calls, tags = fake_aws(lambda batch, arn: None)
+    done, failed = apply_batches(batches([crowded("full")]), call, sleep=lambda _: None)
+    assert (done, failed) == (["full"], {})
+    assert tags["full"] == crowded("full")["after"]
+    assert len(tags["full"]) == 50
+
+
+DENIED = {"StatusCode": 400, "ErrorCode": "AccessDeniedException", "ErrorMessage": "no"}
+
+
+def test_when_the_new_key_cannot_be_set_the_removed_one_is_put_back():
+    call, calls, tags = fake_aws(lambda batch, arn: DENIED if batch.get("tags") == {"team": "payments"} else None)
+    done, failed = apply_batches(batches([crowded("full")]), call, sleep=lambda _: None)
+    assert done == []
+    assert failed["full"] == (
+        "AccessDeniedException: no; Team=payments, removed first to make room (at most 50 tags), was put back"
+    )
+    assert tags["full"] == crowded("full")["before"]
+    assert calls == [("untag", {"Team": None}), ("tag", {"team": "payments"}), ("tag", {"Team": "payments"})]
+
+
+def test_when_putting_it_back_fails_too_the_value_is_in_the_message():
+    call, _calls, tags = fake_aws(lambda batch, arn: DENIED if batch["operation"] == "tag" else None)
+    _done, failed = apply_batches(batches([crowded("full")]), call, sleep=lambda _: None)
+    assert failed["full"] == (
+        "AccessDeniedException: no; Team=payments had been removed first to make room (at most 50 tags) and "
+        "putting it back failed (AccessDeniedException: no): set it back by hand"
+    )
+    assert "Team" not in tags["full"]
+
+
+def test_when_room_cannot_be_made_nothing_is_tagged():
+    call, calls, tags = fake_aws(lambda batch, arn: DENIED if batch["operation"] == "untag" else None)
+    _done, failed = apply_batches(batches([crowded("full")]), call, sleep=lambda _: None)
+    assert (
+        failed["full"] == "AccessDeniedException: no (removing Team to make room for the new tags; nothing was changed)"
+    )
+    assert calls == [("untag", {"Team": None})]
+    assert tags["full"] == crowded("full")["before"]
+
+
+def refusing(bad, named=False):
+    """send() of a Tagging API that refuses a whole call holding one of `bad` (naming it, or not)."""
+    sent = []
+
+    def send(arns):
+        sent.append(list(arns))
+        culprits = [arn for arn in arns if arn in bad]
+        if culprits:
+            message = f"{culprits[0]} is not valid" if named else "One or more of the resource ARNs is not valid"
+            raise Refused({"StatusCode": 400, "ErrorCode": "InvalidParameterException", "ErrorMessage": message}, True)
+        return {}
+
+    return send, sent
+
+
+ARNS = [f"arn:{n}" for n in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "named", "expected_sent"),
+    [
+        (["arn:5"], False, [ARNS, ARNS[:4], ARNS[4:], ["arn:4", "arn:5"], ["arn:4"], ["arn:5"], ARNS[6:]]),
+        (["arn:5"], True, [ARNS, ["arn:5"], [a for a in ARNS if a != "arn:5"]]),
+        (
+            ["arn:0", "arn:7"],
+            False,
+            [
+                ARNS,
+                ARNS[:4],
+                ARNS[:2],
+                ["arn:0"],
+                ["arn:1"],
+                ARNS[2:4],
+                ARNS[4:],
+                ARNS[4:6],
+                ARNS[6:],
+                ["arn:6"],
+                ["arn:7"],
+            ],
+        ),
+        ([], False, [ARNS]),
+    ],
+)
+def test_a_refused_call_is_split_until_each_bad_arn_is_refused_alone(bad, named, expected_sent):
+    send, sent = refusing(bad, named)
+    failed = isolate(send, ARNS)
+    assert sorted(failed) == bad
+    assert all(failure["ErrorCode"] == "InvalidParameterException" for failure in failed.values())
+    assert sent == expected_sent
+
+
+def test_a_refusal_no_single_arn_causes_is_not_split():
+    sent = []
+
+    def send(arns):
+        sent.append(arns)
+        raise Refused(DENIED, splittable=False)
+
+    assert isolate(send, ARNS) == dict.fromkeys(ARNS, DENIED)
+    assert sent == [ARNS]
+
+
+def client_error(code, status):
+    response = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return botocore.exceptions.ClientError(response, "TagResources")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (client_error("InvalidParameterException", 400), True),
+        (client_error("TagLimitExceeded", 400), True),
+        (client_error("AccessDeniedException", 400), False),
+        (client_error("ThrottlingException", 400), False),
+        (client_error("UnrecognizedClientException", 400), False),
+        (client_error("InternalServiceException", 500), False),
+        (botocore.parsers.ResponseParserError("<!doctype html>"), False),
+    ],
+)
+def test_only_refusals_one_arn_can_cause_are_split(error, expected):
+    assert splittable(error) is expected
