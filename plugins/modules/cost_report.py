@@ -34,11 +34,13 @@ options:
     type: str
     required: true
   start:
-    description: First day of the period (YYYY-MM-DD, inclusive).
+    description:
+      - First day of the period, inclusive, as an ISO date V(YYYY-MM-DD) (for example V(2026-07-01)).
+      - Anything else (V(2026-1-5), V(2026-02-30), V(last month)) is refused before Cost Explorer is called.
     type: str
     required: true
   end:
-    description: Day after the period (YYYY-MM-DD, exclusive).
+    description: Day after the period (exclusive), an ISO date V(YYYY-MM-DD) later than O(start).
     type: str
     required: true
   granularity:
