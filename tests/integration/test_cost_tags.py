@@ -117,14 +117,13 @@ def test_a_region_answering_an_html_page_is_left_out_with_a_warning_naming_it(ac
 
 def test_every_region_failing_is_a_failure_naming_each_one(account):
     rules = account["proxy"].rules
-    rules.html = {REGIONS[0]: 502}
-    rules.fail = {REGIONS[1]: 403}
+    rules.faults = {REGIONS[0]: "html", REGIONS[1]: "error:403:AccessDenied"}
     result = run(account, "cost_tags", {"mode": "plan", "resource_types": ["instance"]})
-    rules.html, rules.fail = {}, {}
+    rules.faults = {}
     assert result["failed"]
     assert result["msg"].startswith("no resource could be read, so nothing was checked: ")
     assert (
-        f"sts:GetCallerIdentity in {REGIONS[0]} failed (ResponseParserError: an HTML page titled '502 Bad"
+        f"sts:GetCallerIdentity in {REGIONS[0]} failed (ResponseParserError: an HTML page titled '500 Internal"
         in result["msg"]
     )
     assert f"sts:GetCallerIdentity in {REGIONS[1]} failed (AccessDenied: " in result["msg"]
