@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import boto3
 import botocore.exceptions
+import botocore.parsers
 import pytest
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 
@@ -74,6 +76,11 @@ def test_error_code_and_throttling(error, code, throttling):
         ),
         (botocore.exceptions.NoCredentialsError(), "no AWS credentials found"),
         (botocore.exceptions.NoRegionError(), "set region or AWS_REGION"),
+        (
+            botocore.parsers.ResponseParserError("Unable to parse response. Further retries may succeed:\nb'<html>'"),
+            "http://127.0.0.1:1 answered with something that is not an AWS answer",
+        ),
+        (client_error("500"), "not an AWS answer"),  # a JSON protocol's HTML page: the status is the code
     ],
 )
 def test_describe_error_says_what_to_do(error, hint):
@@ -171,3 +178,32 @@ def test_client_uses_endpoint_region_and_temporary_credentials():
     assert ec2.meta.region_name == "ap-south-1"
     assert ec2.meta.endpoint_url == "http://127.0.0.1:9"
     assert ec2._request_signer._credentials.access_key == "ASIATEMP"
+
+
+def test_describe_error_keeps_an_error_page_short():
+    page = "<!doctype html>\n<html>" + "<p>padding</p>" * 100 + "</html>"
+    error = botocore.parsers.ResponseParserError(f"Unable to parse response. Further retries may succeed:\nb'{page}'")
+    message = _aws.describe_error(error, "ec2:DescribeInstances")
+    assert "The answer began: b'<!doctype html> <html><p>padding" in message
+    assert len(message) < 500
+    error = botocore.exceptions.ClientError({"Error": {"Code": "500", "Message": "x" * 1000}}, "ListAccounts")
+    long = _aws.describe_error(error, "organizations:ListAccounts")
+    assert "x" * 200 in long
+    assert "x" * 300 not in long
+    assert "...)" in long
+
+
+def test_missing_credentials_message_names_every_source_botocore_tried(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    (tmp_path / "config").write_text("[default]\nregion = eu-west-1\n")
+    session = boto3.session.Session()
+    message = _aws.missing_credentials_message(session, environ={"AWS_EC2_METADATA_DISABLED": "true"})
+    assert message.startswith("no AWS credentials found; botocore looked in: environment variables AWS_ACCESS_KEY_ID")
+    assert f"shared credentials file {tmp_path / 'credentials'} (profile 'default', absent)" in message
+    assert f"config file {tmp_path / 'config'} (profile 'default')" in message
+    assert "container credentials" in message
+    assert "instance metadata (disabled by AWS_EC2_METADATA_DISABLED)" in message
+    assert "instance metadata (no instance role answered)" in _aws.missing_credentials_message(session, environ={})
