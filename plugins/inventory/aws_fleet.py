@@ -12,21 +12,38 @@ description:
     paginated C(DescribeInstances) per region and account, 1,000 instances per page) and builds
     hosts, host variables and groups.
   - Host variables keep P(amazon.aws.aws_ec2#inventory)'s names for the common fields
-    (C(instance_id), C(private_ip_address), C(placement), C(tags), C(instance_type), C(state),
-    ...), so group_vars and playbooks written for aws_ec2 keep working.
+    (C(instance_id), C(private_ip_address), C(placement), C(ec2_tags), C(instance_type), C(state),
+    ...), so group_vars and playbooks written for aws_ec2 keep working. The tags are the
+    C(ec2_tags) host variable; C(tags) is one only with O(tags_hostvar) (see there why).
   - Compose, groups and keyed_groups expressions are compiled once; variable paths and simple
     comparisons are evaluated without the template engine. With O(cache) on, the built inventory
     (hosts, variables and groups) is cached, so a warm run makes no API call and no template call.
-  - A region or account that fails is skipped with a warning naming it and the cause, unless
-    O(strict) is set. Discovered regions that are not opted in are skipped silently.
+  - A region or account that fails (an AWS error, a connection error or timeout, an answer that is
+    not AWS's, such as an HTML error page) is skipped with one warning naming it and the cause,
+    unless O(strict) is set; the hosts of the other regions and accounts are kept. Discovered
+    regions that are not opted in are skipped silently.
+  - B(No silent empty inventory.) If no account or region could be read, the inventory fails with
+    an error naming each failure, whatever O(strict) says. Without AWS credentials it fails before
+    any call and names every place botocore looked (environment variables, shared credentials and
+    config files and their profile, container and instance metadata). ansible-core turns an
+    inventory plugin's error into a warning and an empty inventory unless C(any_unparsed_is_failed)
+    is set in the C([inventory]) section of C(ansible.cfg) (or ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED);
+    Keel's C(ansible.cfg) sets it.
+  - B(Refused before any call.) An option that does not exist (C(regoins)), with the closest valid
+    name; a region name (O(regions), O(region)) that botocore's bundled region data does not list,
+    with the closest one, unless O(endpoint_url) is set; a O(compose), O(groups) or
+    O(keyed_groups) expression Jinja cannot compile, with the expression and Jinja's message (with
+    O(strict) unset it is left out with one warning instead).
+  - A cache entry that cannot be read or does not have the shape this plugin writes is discarded
+    with a warning and the inventory is read from AWS again in the same run.
   - The inventory file name must end with C(aws_fleet.yml) or C(aws_fleet.yaml).
   - B(Migrating from amazon.aws.aws_ec2.) Change O(plugin) and the file name suffix; O(regions),
     O(filters), O(include_filters), O(exclude_filters), O(hostnames) (attributes, C(tag:) forms,
     dicts with C(prefix)), O(compose), O(groups) and O(keyed_groups) take the same values.
     Hosts are put in the O(host_group) group (set it to V(aws_ec2) to keep that name). The
     default O(hostvars=compact) sets the common variables only (listed under O(hostvars)); set
-    O(hostvars=full) for every field aws_ec2 sets. C(ec2_tags) exists only with V(full); C(tags)
-    always does. aws_ec2's C(strict_permissions) becomes O(strict); hosts without a host name are
+    O(hostvars=full) for every field aws_ec2 sets. C(ec2_tags) is always set; C(tags) only with
+    O(tags_hostvar). aws_ec2's C(strict_permissions) becomes O(strict); hosts without a host name are
     reported instead of silently dropped (O(on_unresolved_hostname)).
 author:
   - Keel platform team (@keel-platform)
@@ -118,13 +135,27 @@ options:
       - V(compact) sets C(instance_id), C(instance_type), C(image_id), C(architecture),
         C(private_ip_address), C(private_dns_name), C(public_ip_address), C(public_dns_name),
         C(vpc_id), C(subnet_id), C(key_name), C(launch_time), C(placement) (C(availability_zone),
-        C(region)), C(state) (C(name), C(code)), C(security_groups), C(tags), C(account_id) and
+        C(region)), C(state) (C(name), C(code)), C(security_groups), C(ec2_tags), C(account_id) and
         C(account_alias). Fields EC2 does not return, or returns empty, are left out.
       - V(full) sets every field of the C(DescribeInstances) record, snake_cased as aws_ec2 does,
-        plus C(ec2_tags), C(tags), C(placement.region), C(account_id) and C(account_alias).
+        plus C(ec2_tags), C(placement.region), C(account_id) and C(account_alias).
+      - Either way C(tags) is a host variable only with O(tags_hostvar).
     type: str
     choices: [compact, full]
     default: compact
+  tags_hostvar:
+    description:
+      - Also set the tags as the C(tags) host variable, which aws_ec2 still sets but has deprecated
+        (since amazon.aws 11.2.0) for C(ec2_tags).
+      - Off by default because C(tags) is a name ansible-core reserves (the play keyword), so every
+        command that reads host variables would warn C(Found variable using reserved name 'tags').
+        Turn it on only for playbooks or group_vars that still read C(tags); move them to
+        C(ec2_tags).
+      - O(compose), O(groups), O(keyed_groups) and O(hostnames) templates see C(tags) either way,
+        so inventory files written for aws_ec2 (a keyed group on C(tags.team)) keep working.
+    type: bool
+    default: false
+    version_added: 0.3.0
   host_group:
     description: The group every host of this inventory is in.
     type: str
@@ -236,12 +267,15 @@ from ansible_collections.keel.platform.plugins.plugin_utils._fleet_hosts import 
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_inventory import (
     LazySession,
     cache_key,
+    cached_shape_problem,
     caller_identity,
     load_into,
     plain_data,
 )
+from ansible_collections.keel.platform.plugins.plugin_utils._fleet_options import check_option_names, check_regions
 
-CACHE_FORMAT = 2
+# 3: hosts carry ec2_tags, and tags only with tags_hostvar.
+CACHE_FORMAT = 3
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -252,21 +286,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        check_option_names(config, self.option_definitions, path)
         options = plain_data({name: self.get_option(name) for name in self._options})
         validate_hostnames(options["hostnames"])
-        # Settings are checked (policy file, keyed groups) before the cache or AWS is touched.
+        check_regions(
+            [("regions", region) for region in options["regions"]] + [("region", options["region"])],
+            options["endpoint_url"],
+        )
+        # Settings are checked (policy file, expressions, keyed groups) before the cache or AWS is touched.
         builder = InventoryBuilder(
             self._settings(options), self.templar, self._sanitize_group_name, self._template_hostname
         )
         session = LazySession(options)
         key = cache_key(self.NAME, path, options, caller_identity(options, session), CACHE_FORMAT)
-        built = None
-        if options["cache"] and cache:
-            try:
-                built = json.loads(self._cache[key])
-            except (KeyError, TypeError, ValueError):
-                built = None
+        built = self._cached(key) if options["cache"] and cache else None
         if built is None:
             built = self._build(options, session.get(), builder)
             # A region or account that failed would stay missing until the cache expires: not cached.
@@ -277,6 +311,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(message)
         load_into(self.inventory, built)
 
+    def _cached(self, key):
+        """The cached inventory, or None; one that cannot be read or has the wrong shape is discarded with a warning."""
+        try:
+            text = self._cache[key]
+        except KeyError:
+            # The cache also answers KeyError for a file it has but cannot unwrap (no payload in it).
+            plugin = getattr(self._cache, "_plugin", None)
+            if plugin is None or not plugin.contains(key):
+                return None
+            problem = "the file has no payload"
+        except (AnsibleError, TypeError, ValueError) as error:  # AnsibleError: the cache plugin's "corrupt file"
+            problem = str(error)
+        else:
+            try:
+                built = json.loads(text)
+                problem = cached_shape_problem(built)
+            except (TypeError, ValueError) as error:
+                problem = f"not the JSON this plugin writes ({error})"
+            if problem is None:
+                return built
+        self.display.warning(f"aws_fleet: discarded the cached inventory {key}: {problem}; reading AWS again")
+        return None
+
     def _build(self, options, session, builder):
         # boto3 takes a third of a second to import: a warm cache hit never loads it.
         from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import fetch_fleet
@@ -286,9 +343,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             fetched = fetch_fleet(options, session, plan)
         except ValueError as error:
             raise AnsibleError(f"aws_fleet: {error}") from None
-        warnings = [f"aws_fleet: skipped {error.where}: {error.message}" for error in fetched.errors]
+        failures = [f"{error.where}: {error.message}" for error in fetched.errors]
+        if fetched.total_failure:
+            # An empty inventory here would let a playbook "succeed" against no host: fail, strict or not.
+            raise AnsibleError(
+                f"aws_fleet: no account or region could be read, so the inventory would be empty: {'; '.join(failures)}"
+            )
         if fetched.errors and options["strict"]:
-            raise AnsibleError("; ".join(warnings) + " (strict is set; unset it to build the inventory without them)")
+            raise AnsibleError(
+                "aws_fleet: " + "; ".join(failures) + " (strict is set; unset it to build the inventory without them)"
+            )
+        warnings = [f"aws_fleet: skipped {failure}" for failure in failures]
         for label, region in fetched.skipped_regions:
             self.display.vvv(f"aws_fleet: {region} is not opted in for {label}; skipped")
         # Lowest account id, region and instance id first, so the same instance keeps a duplicated name on
@@ -298,7 +363,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         while records:
             builder.add(*records.pop())
         built = builder.result()
-        built["warnings"] = warnings + summary_messages(built["summary"], options["hostnames"])
+        built["warnings"] = builder.warnings + warnings + summary_messages(built["summary"], options["hostnames"])
         built["complete"] = not fetched.errors
         return built
 

@@ -56,6 +56,8 @@ ACCESS_DENIED_CODES = frozenset(("AccessDenied", "AccessDeniedException", "Unaut
 OPT_IN_CODES = frozenset(("OptInRequired",))
 
 _HTML_TITLE = re.compile(r"<title>\s*([^<]{1,120}?)\s*</title>", re.I)
+# An error page in an exception's text would drown the message; AWS's own messages are shorter.
+ERROR_TEXT_LIMIT = 300
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?P<name>[\w+=,.@/-]+)$")
 
 
@@ -97,11 +99,12 @@ def is_throttling(error):
 def describe_error(error, operation, endpoint_url=None):
     """One line saying what failed and what to do about it."""
     code = error_code(error)
-    detail = str(error)
+    detail = _error_text(error)
     if code == "ResponseParserError":
         # botocore's message carries the whole body; the page's title is what says what happened
-        title = _HTML_TITLE.search(detail)
-        detail = f"an HTML page titled {title.group(1)!r}" if title else detail.split("\n", 1)[0]
+        title = _HTML_TITLE.search(str(error))
+        if title:
+            detail = f"an HTML page titled {title.group(1)!r}"
     if code in ACCESS_DENIED_CODES:
         hint = f"the credentials in use are not allowed to call {operation}; grant it in IAM"
     elif code == "AuthFailure":
@@ -114,16 +117,28 @@ def describe_error(error, operation, endpoint_url=None):
         hint = f"could not reach {endpoint_url or 'the AWS endpoint'}; check the network, endpoint_url and timeouts"
     elif code in ("NoCredentialsError", "PartialCredentialsError"):
         hint = "no AWS credentials found; set profile, access_key/secret_key or the AWS_* environment variables"
+    elif code == "ResponseParserError" or code.isdigit():  # a bare HTTP status: no AWS error in the body
+        hint = (
+            f"{endpoint_url or 'the endpoint'} answered with something that is not an AWS answer (an HTML error page "
+            "of a proxy or load balancer, or no AWS service there for this region); check the region name, "
+            "endpoint_url and any proxy in between"
+        )
     elif code == "NoRegionError":
         hint = "no region given; set `region` or AWS_REGION"
-    elif code == "ResponseParserError":
-        hint = (
-            f"{endpoint_url or 'the endpoint'} did not answer as AWS does; check endpoint_url and the region name,"
-            " or retry if it was an outage"
-        )
     else:
         return f"{operation} failed ({code}: {detail})"
     return f"{operation} failed ({code}: {detail}); {hint}"
+
+
+def _error_text(error):
+    """The exception's message on one line, cut to ERROR_TEXT_LIMIT characters."""
+    text = " ".join(str(error).split())
+    if type(error).__name__ == "ResponseParserError":
+        # botocore appends the whole body it could not parse: keep its start, enough to recognise it.
+        reason, separator, body = text.partition(" Further retries may succeed:")
+        if separator:
+            text = f"{reason} The answer began: {body.strip()[:60]}"
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[: ERROR_TEXT_LIMIT - 3] + "..."
 
 
 def call_with_backoff(func, *args, retries=3, sleep=time.sleep, delays=None, **kwargs):
@@ -250,3 +265,52 @@ def paginate(boto_client, operation, retries=3, page_size=None, sleep=time.sleep
             if not waits or not is_throttling(error):
                 raise
             sleep(waits.pop(0))
+
+
+def credential_sources(boto_session, environ=None):
+    """The places botocore's credential chain looked in, in its order, each with what it found there.
+
+    Read from the session's own provider chain and configuration, so the list follows botocore.
+    """
+    environ = os.environ if environ is None else environ
+    core = boto_session._session
+    profile = core.profile or "default"
+    credentials_file = os.path.expanduser(core.get_config_variable("credentials_file"))
+    config_file = os.path.expanduser(core.get_config_variable("config_file"))
+
+    def state(path):
+        return "" if os.path.exists(path) else ", absent"
+
+    described = {
+        "env": "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (not set)",
+        "assume-role": f"a role_arn of profile {profile!r}",
+        "assume-role-with-web-identity": "web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, or the profile)",
+        "sso": f"AWS IAM Identity Center (SSO) settings of profile {profile!r}",
+        "shared-credentials-file": (
+            f"shared credentials file {credentials_file} (profile {profile!r}{state(credentials_file)})"
+        ),
+        "login": f"an aws login session of profile {profile!r}",
+        "custom-process": f"a credential_process of profile {profile!r}",
+        "config-file": f"config file {config_file} (profile {profile!r}{state(config_file)})",
+        "ec2-credentials-file": "the legacy AWS_CREDENTIAL_FILE (not set)",
+        "boto-config": "boto2 configuration files (/etc/boto.cfg, ~/.boto)",
+        "container-role": "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI not set)",
+        "iam-role": (
+            "instance metadata (disabled by AWS_EC2_METADATA_DISABLED)"
+            if str(environ.get("AWS_EC2_METADATA_DISABLED", "")).lower() == "true"
+            else "instance metadata (no instance role answered)"
+        ),
+    }
+    resolver = core.get_component("credential_provider")
+    names = [getattr(provider, "METHOD", type(provider).__name__) for provider in resolver.providers]
+    return [described[name] for name in names if name in described]
+
+
+def missing_credentials_message(boto_session, environ=None):
+    """What to say when botocore's chain found no credentials: every source it tried, and what to set."""
+    return (
+        "no AWS credentials found; botocore looked in: "
+        + "; ".join(credential_sources(boto_session, environ))
+        + ". Set profile (AWS_PROFILE), access_key/secret_key (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or run"
+        " where an instance or container role is available"
+    )

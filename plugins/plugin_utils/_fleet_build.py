@@ -11,6 +11,7 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_policy import 
 from ansible_collections.keel.platform.plugins.module_utils.cost_verdict import instance_names
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_expressions import (
     Expression,
+    InvalidExpression,
     keyed_group_full_name,
     keyed_group_names,
 )
@@ -39,6 +40,7 @@ class BuildSettings:
     leading_separator: bool = True
     host_group: str = "aws_fleet"
     default_groups: bool = True
+    tags_hostvar: bool = False
     tag_groups: dict = field(default_factory=lambda: {"team": "team", "service": "service", "env": "env"})
     policy: object = None
     today: object = None  # exceptions expire by this UTC date; None is today
@@ -57,21 +59,42 @@ class InventoryBuilder:
         self._sanitize = sanitize
         self._safe_names = {}
         self._template = template
-        self.compose = [(name, Expression(source, templar)) for name, source in (settings.compose or {}).items()]
-        self.conditions = [
-            (self.safe(name), Expression(source, templar)) for name, source in (settings.groups or {}).items()
-        ]
+        self._templar = templar
+        self.warnings = []
+        self.compose = []
+        for name, source in (settings.compose or {}).items():
+            expression = self._expression(f"compose {name}", source)
+            if expression is not None:
+                self.compose.append((name, expression))
+        self.conditions = []
+        for name, source in (settings.groups or {}).items():
+            expression = self._expression(f"groups {name}", source)
+            if expression is not None:
+                self.conditions.append((self.safe(name), expression))
         self.keyed = []
         for keyed in settings.keyed_groups or []:
             if not isinstance(keyed, dict) or not keyed.get("key"):
                 raise AnsibleError(f"Invalid keyed group entry, it must be a dictionary with a 'key': {keyed!r}")
-            self.keyed.append((keyed, Expression(keyed["key"], templar)))
+            expression = self._expression("keyed_groups key", keyed["key"])
+            if expression is not None:
+                self.keyed.append((keyed, expression))
         self.hosts = {}
         self.groups = {}
         self.children = {}
         self.owner = {}
         self.unresolved = []
         self.duplicates = []
+
+    def _expression(self, where, source):
+        """The compiled expression, or None (after one warning) for one Jinja cannot compile; fatal with strict."""
+        try:
+            return Expression(source, self._templar)
+        except InvalidExpression as error:
+            message = f"aws_fleet: {where}: {error}"
+            if self.settings.strict:
+                raise AnsibleError(message) from None
+            self.warnings.append(f"{message}; it is left out for every host (strict: true makes this an error)")
+            return None
 
     def safe(self, name):
         safe = self._safe_names.get(name)
@@ -127,6 +150,9 @@ class InventoryBuilder:
             self._default_groups(name, instance, tags, region, account)
         if settings.policy is not None:
             self._policy_groups(name, tags, instance_id, region, account)
+        # Expressions above see `tags`; as a host variable it draws ansible-core's reserved-name warning.
+        if not settings.tags_hostvar and hostvars.get("tags") is tags:
+            del hostvars["tags"]
 
     def _evaluate(self, expression, hostvars, failure):
         """The expression's value, or _FAILED after an error (which is fatal with strict, as in Constructable)."""

@@ -28,6 +28,14 @@ class Undefined(AnsibleError):
     """A variable or key used by an expression does not exist for this host."""
 
 
+class InvalidExpression(AnsibleError):
+    """An expression Jinja cannot compile; `reason` is Jinja's own message."""
+
+    def __init__(self, source, reason):
+        super().__init__(f"{source!r} is not a valid expression: {reason}")
+        self.source, self.reason = source, reason
+
+
 def parse_path(source):
     """The access steps of a plain variable path such as tags['team'] or placement.region, else None."""
     match = _PATH.match(source)
@@ -85,6 +93,9 @@ class Expression:
             self._run = lambda variables: (resolve(path, variables) == literal) != negate
             return
         self.fast = False
+        if templar is not None:
+            # Compiled now, so a syntax error is reported once, with the expression, before any host.
+            self._run = compile_template_expression(templar, self.source)
 
     def evaluate(self, variables):
         if self._run is None:
@@ -99,6 +110,7 @@ def compile_template_expression(templar, source):
     from ansible.template import trust_as_template
 
     expression = trust_as_template(source)
+    check_syntax(templar, expression)
     try:
         from ansible._internal._templating._engine import TemplateOptions
         from ansible._internal._templating._utils import TemplateContext
@@ -122,6 +134,24 @@ def compile_template_expression(templar, source):
             return engine._finalize_top_level_template_result(expression, options, result, is_expression=True)
 
     return evaluate
+
+
+def check_syntax(templar, expression):
+    """Raise InvalidExpression with Jinja's message if the expression does not compile.
+
+    ansible-core defers compile errors to the first evaluation, where outside a template context they
+    surface as "A required TemplateContext context is not active" and name neither the expression nor
+    the error.
+    """
+    import jinja2
+
+    environment = getattr(getattr(templar, "_engine", None), "environment", None)
+    if environment is None:
+        return
+    try:
+        environment.compile_expression(expression, False)
+    except jinja2.TemplateSyntaxError as error:
+        raise InvalidExpression(str(expression), error.message) from None
 
 
 def keyed_group_names(key, keyed):

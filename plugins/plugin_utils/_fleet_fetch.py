@@ -12,12 +12,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ansible.errors import AnsibleError
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 
 try:
     import botocore.exceptions
+    import botocore.parsers
 
-    FETCH_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+    # Everything botocore raises for one call: AWS errors, transport errors (connection, timeouts) and
+    # answers it cannot parse (an HTML error page), which derive from neither of the other two.
+    FETCH_ERRORS = (
+        botocore.exceptions.ClientError,
+        botocore.exceptions.BotoCoreError,
+        botocore.parsers.ResponseParserError,
+    )
 except ImportError:
     FETCH_ERRORS = ()
 
@@ -53,6 +61,12 @@ class FetchResult:
     records: list = field(default_factory=list)  # (instance, region, {"id": ..., "alias": ...})
     errors: list = field(default_factory=list)
     skipped_regions: list = field(default_factory=list)  # (account label, region) not opted in
+    read: int = 0  # (account, region) sources answered in full
+
+    @property
+    def total_failure(self):
+        """Something failed and no source was read: an empty inventory would be a lie."""
+        return bool(self.errors) and not self.read
 
 
 def fetch_fleet(options, session, plan):
@@ -172,6 +186,7 @@ class FleetFetcher:
         result.records = [
             record for key, (record, where) in found.items() if key not in excluded and where not in failed
         ]
+        result.read = len({f"{region} in {account.label}" for account, region in targets} - failed)
 
     def _instances(self, ec2, filters):
         instances = []
@@ -211,11 +226,25 @@ def parse_accounts(options, connect, region):
         )
     role_name = options.get("organization_role_name")
     if role_name:
-        organizations = connect("organizations", region, None)
         known = {account.account_id for account in accounts}
+        accounts.extend(
+            account
+            for account in _organization_accounts(connect, region, role_name, options.get("endpoint_url"))
+            if account.account_id not in known
+        )
+    if not accounts or options.get("include_caller_account"):
+        accounts.insert(0, Account())
+    return accounts
+
+
+def _organization_accounts(connect, region, role_name, endpoint_url=None):
+    """The active accounts of the caller's AWS Organization, each reached through role_name."""
+    accounts = []
+    try:
+        organizations = connect("organizations", region, None)
         for page in _aws.paginate(organizations, "list_accounts"):
             for listed in page.get("Accounts", ()):
-                if listed.get("Status", "ACTIVE") != "ACTIVE" or listed["Id"] in known:
+                if listed.get("Status", "ACTIVE") != "ACTIVE":
                     continue
                 partition = listed.get("Arn", "arn:aws:").split(":")[1]
                 accounts.append(
@@ -225,6 +254,11 @@ def parse_accounts(options, connect, region):
                         account_id=listed["Id"],
                     )
                 )
-    if not accounts or options.get("include_caller_account"):
-        accounts.insert(0, Account())
+    except FETCH_ERRORS as error:
+        raise AnsibleError(
+            f"aws_fleet: listing the accounts for organization_role_name {role_name!r}: "
+            f"{_aws.describe_error(error, 'organizations:ListAccounts', endpoint_url)}. "
+            "The caller's credentials must belong to the organization's management account or a delegated "
+            "administrator and allow organizations:ListAccounts; or list the accounts under 'accounts' instead"
+        ) from None
     return accounts

@@ -116,6 +116,7 @@ def compact_hostvars(instance, tags, region, account):
             {"group_id": group.get("GroupId"), "group_name": group.get("GroupName")}
             for group in instance.get("SecurityGroups") or ()
         ],
+        "ec2_tags": tags,
         "tags": tags,
         "account_id": account["id"],
         "account_alias": account.get("alias"),

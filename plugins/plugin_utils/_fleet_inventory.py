@@ -65,7 +65,12 @@ def caller_identity(options, session):
     access_key = options.get("access_key")
     if not access_key:
         credentials = session.get().get_credentials()
-        access_key = credentials.access_key if credentials is not None else None
+        if credentials is None:
+            # Every call would fail the same way: one error naming what botocore tried, before any call.
+            from ansible_collections.keel.platform.plugins.module_utils import _aws
+
+            raise AnsibleError(f"aws_fleet: {_aws.missing_credentials_message(session.get())}")
+        access_key = credentials.access_key
     return {"endpoint": options.get("endpoint_url"), "profile": options.get("profile"), "access_key": access_key}
 
 
@@ -85,6 +90,38 @@ def cache_key(plugin_name, path, options, identity, version):
     )
     digest = hashlib.sha256(material.encode()).hexdigest()[:32]
     return f"{plugin_name.replace('.', '_')}_{digest}"
+
+
+# What the plugin caches: key -> (type, type of each value or None).
+_CACHED_SHAPE = {
+    "hosts": (dict, dict),
+    "groups": (dict, list),
+    "children": (dict, list),
+    "warnings": (list, str),
+    "complete": (bool, None),
+}
+
+
+def cached_shape_problem(built):
+    """None if `built` has the shape the plugin caches, else what is wrong with it (an edited file, another version)."""
+    if not isinstance(built, dict):
+        return f"a {type(built).__name__}, not a mapping"
+    for name, (kind, item_kind) in _CACHED_SHAPE.items():
+        if name not in built:
+            return f"no {name!r} entry"
+        value = built[name]
+        if not isinstance(value, kind):
+            return f"{name!r} is a {type(value).__name__}, not a {kind.__name__}"
+        if item_kind is not None:
+            items = value.values() if isinstance(value, dict) else value
+            if not all(isinstance(item, item_kind) for item in items):
+                return f"{name!r} holds values that are not {item_kind.__name__}s"
+    hosts = built["hosts"]
+    for group, members in built["groups"].items():
+        for member in members:
+            if member not in hosts:
+                return f"group {group!r} lists {member!r}, which is not a host"
+    return None
 
 
 def load_into(inventory, built):

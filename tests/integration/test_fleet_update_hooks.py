@@ -95,7 +95,7 @@ def hook(aws, tmp_path_factory):
         "ansible_python_interpreter": sys.executable,
         "instance_id": aws["instances"][0],
         "placement": {"region": "us-east-1"},
-        "tags": {"aws:autoscaling:groupName": "web"},
+        "ec2_tags": {"aws:autoscaling:groupName": "web"},
         "keel_fleet_update_asg_standby": True,
         "keel_fleet_update_target_group_arns": [aws["target_group"]],
         "keel_fleet_update_drain_tasks": str(work / "user_drain.yml"),

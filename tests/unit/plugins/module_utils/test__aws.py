@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import boto3
 import botocore.exceptions
 import botocore.parsers
 import pytest
@@ -75,6 +76,11 @@ def test_error_code_and_throttling(error, code, throttling):
         ),
         (botocore.exceptions.NoCredentialsError(), "no AWS credentials found"),
         (botocore.exceptions.NoRegionError(), "set `region` or AWS_REGION"),
+        (
+            botocore.parsers.ResponseParserError("Unable to parse response. Further retries may succeed:\nb'<html>'"),
+            "http://127.0.0.1:1 answered with something that is not an AWS answer",
+        ),
+        (client_error("500"), "not an AWS answer"),  # a JSON protocol's HTML page: the status is the code
     ],
 )
 def test_describe_error_says_what_to_do(error, hint):
@@ -214,8 +220,9 @@ def test_an_html_page_is_named_by_its_title_with_what_to_check():
     message = _aws.describe_error(error, "ec2:DescribeInstances in us-east-9", "http://127.0.0.1:1")
     assert message == (
         "ec2:DescribeInstances in us-east-9 failed (ResponseParserError: an HTML page titled "
-        "'500 Internal Server Error'); http://127.0.0.1:1 did not answer as AWS does; check endpoint_url "
-        "and the region name, or retry if it was an outage"
+        "'500 Internal Server Error'); http://127.0.0.1:1 answered with something that is not an AWS answer (an HTML "
+        "error page of a proxy or load balancer, or no AWS service there for this region); check the region name, "
+        "endpoint_url and any proxy in between"
     )
 
 
@@ -224,3 +231,32 @@ def test_an_error_without_advice_points_nowhere():
     assert message.startswith("tag:TagResources failed (InvalidParameterValue: ")
     assert "above" not in message
     assert not message.endswith("; ")
+
+
+def test_describe_error_keeps_an_error_page_short():
+    page = "<!doctype html>\n<html>" + "<p>padding</p>" * 100 + "</html>"
+    error = botocore.parsers.ResponseParserError(f"Unable to parse response. Further retries may succeed:\nb'{page}'")
+    message = _aws.describe_error(error, "ec2:DescribeInstances")
+    assert "The answer began: b'<!doctype html> <html><p>padding" in message
+    assert len(message) < 500
+    error = botocore.exceptions.ClientError({"Error": {"Code": "500", "Message": "x" * 1000}}, "ListAccounts")
+    long = _aws.describe_error(error, "organizations:ListAccounts")
+    assert "x" * 200 in long
+    assert "x" * 300 not in long
+    assert "...)" in long
+
+
+def test_missing_credentials_message_names_every_source_botocore_tried(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    (tmp_path / "config").write_text("[default]\nregion = eu-west-1\n")
+    session = boto3.session.Session()
+    message = _aws.missing_credentials_message(session, environ={"AWS_EC2_METADATA_DISABLED": "true"})
+    assert message.startswith("no AWS credentials found; botocore looked in: environment variables AWS_ACCESS_KEY_ID")
+    assert f"shared credentials file {tmp_path / 'credentials'} (profile 'default', absent)" in message
+    assert f"config file {tmp_path / 'config'} (profile 'default')" in message
+    assert "container credentials" in message
+    assert "instance metadata (disabled by AWS_EC2_METADATA_DISABLED)" in message
+    assert "instance metadata (no instance role answered)" in _aws.missing_credentials_message(session, environ={})

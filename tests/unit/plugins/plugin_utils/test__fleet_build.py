@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleError
 from ansible.inventory.group import to_safe_group_name
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import parse_policy
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_build import (
     BuildSettings,
@@ -152,3 +154,48 @@ def test_unresolved_and_duplicate_host_names():
 def test_a_keyed_group_needs_a_key():
     with pytest.raises(AnsibleError, match="Invalid keyed group entry"):
         InventoryBuilder(BuildSettings(keyed_groups=[{"prefix": "x"}]))
+
+
+def test_expressions_see_tags_but_hosts_carry_ec2_tags_only():
+    fleet = [instance(1, team="payments")]
+    built = build(fleet, groups={"payments": "tags.team == 'payments'"}, compose={"team": "tags.team"})
+    hostvars = built["hosts"]["10.0.0.1"]
+    assert "tags" not in hostvars
+    assert hostvars["ec2_tags"] == {"team": "payments"}
+    assert hostvars["team"] == "payments"
+    assert built["groups"]["payments"] == ["10.0.0.1"]
+    assert build(fleet, tags_hostvar=True)["hosts"]["10.0.0.1"]["tags"] == {"team": "payments"}
+    # A compose that sets `tags` itself is the user's choice and stays.
+    assert build(fleet, compose={"tags": "instance_id"})["hosts"]["10.0.0.1"]["tags"] == "i-0001"
+
+
+BROKEN = {
+    "compose": ({"compose": {"bad": "private_ip_address |"}}, "compose bad: 'private_ip_address |'"),
+    "groups": ({"groups": {"bad": "state.name =="}}, "groups bad: 'state.name =='"),
+    "keyed_groups": ({"keyed_groups": [{"key": "tags[", "prefix": "x"}]}, "keyed_groups key: 'tags['"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_expression_fails_with_its_text_and_jinjas_message_when_strict(kind):
+    settings, where = BROKEN[kind]
+    with pytest.raises(AnsibleError) as raised:
+        InventoryBuilder(BuildSettings(strict=True, **settings), templar=Templar(loader=DataLoader()))
+    message = str(raised.value)
+    assert f"aws_fleet: {where} is not a valid expression: unexpected" in message
+    assert "TemplateContext" not in message
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_expression_warns_once_and_is_left_out(kind):
+    settings, where = BROKEN[kind]
+    builder = InventoryBuilder(
+        BuildSettings(hostnames=["private-ip-address"], **settings),
+        templar=Templar(loader=DataLoader()),
+        sanitize=sanitize,
+    )
+    for number in range(1, 4):
+        builder.add(instance(number, team="a"), "eu-west-1", ACCOUNT)
+    assert len(builder.warnings) == 1
+    assert where in builder.warnings[0]
+    assert len(builder.result()["hosts"]) == 3

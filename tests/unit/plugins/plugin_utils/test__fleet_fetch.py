@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import botocore.exceptions
-from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import Account, FleetFetcher
+import botocore.parsers
+import pytest
+from ansible.errors import AnsibleError
+from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import Account, FleetFetcher, parse_accounts
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_filters import plan
 
 
@@ -124,3 +127,68 @@ def test_an_account_that_cannot_be_assumed_is_reported_and_the_others_read():
     assert good.credentials == {"AccessKeyId": good.role_arn}
     assert [e.where for e in result.errors] == ["account 222222222222 (payments)"]
     assert "sts:AssumeRole of arn:aws:iam::222222222222:role/r failed (AccessDenied" in result.errors[0].message
+
+
+def parser_error():
+    return botocore.parsers.ResponseParserError("Unable to parse response, invalid XML received:\nb'<!doctype html>'")
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (parser_error(), "ResponseParserError"),
+        (botocore.exceptions.ReadTimeoutError(endpoint_url="http://x"), "ReadTimeoutError"),
+        (botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"), "EndpointConnectionError"),
+    ],
+)
+def test_any_botocore_error_of_a_region_is_that_regions_failure(error, code):
+    answers = {"r1": {None: [instance("i-1")]}, "r2": {None: error}}
+    result = fetcher(answers).fetch([Account()], ["r1", "r2"], "us-east-1")
+    assert ids(result) == ["i-1"]
+    assert [e.where for e in result.errors] == ["r2 in the caller's account"]
+    assert f"ec2:DescribeInstances failed ({code}" in result.errors[0].message
+    assert result.read == 1
+    assert not result.total_failure
+
+
+def test_every_region_failing_is_a_total_failure():
+    answers = {"r1": {None: parser_error()}, "r2": {None: client_error("AuthFailure")}}
+    result = fetcher(answers).fetch([Account()], ["r1", "r2"], "us-east-1")
+    assert result.read == 0
+    assert result.total_failure
+
+
+def test_nothing_to_read_is_no_failure():
+    result = fetcher({}, regions=[{"RegionName": "r1", "OptInStatus": "not-opted-in"}]).fetch([Account()], [], "x")
+    assert not result.total_failure
+
+
+class FailingOrganizations:
+    def __init__(self, error):
+        self.error = error
+
+    def get_paginator(self, operation):
+        assert operation == "list_accounts"
+        return self
+
+    def paginate(self, PaginationConfig):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (client_error("AccessDeniedException"), "not allowed to call organizations:ListAccounts"),
+        (client_error("AWSOrganizationsNotInUseException"), "AWSOrganizationsNotInUseException"),
+        (parser_error(), "not an AWS answer"),
+    ],
+)
+def test_organizations_errors_name_the_operation_role_and_fix(error, expected):
+    options = {"accounts": [], "organization_role_name": "KeelInventory", "endpoint_url": None}
+    with pytest.raises(AnsibleError) as raised:
+        parse_accounts(options, lambda service, region, credentials: FailingOrganizations(error), "us-east-1")
+    message = str(raised.value)
+    assert "listing the accounts for organization_role_name 'KeelInventory'" in message
+    assert "organizations:ListAccounts failed" in message
+    assert expected in message
+    assert "management account or a delegated administrator" in message

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import ansible.utils.vars as ansible_vars
 import pytest
+from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_fetch import parse_accounts
 from ansible_collections.keel.platform.plugins.plugin_utils._fleet_inventory import (
     LazySession,
     cache_key,
+    cached_shape_problem,
     caller_identity,
     load_into,
     plain_data,
@@ -95,6 +97,39 @@ def test_caller_identity_resolves_the_profile_locally(tmp_path, monkeypatch):
     options = {"profile": "ops", "endpoint_url": "http://127.0.0.1:1"}
     identity = caller_identity(options, LazySession(options))
     assert identity == {"endpoint": "http://127.0.0.1:1", "profile": "ops", "access_key": "AKIAPROFILE"}
+
+
+def test_caller_identity_without_credentials_names_the_sources(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    options = {"profile": None, "endpoint_url": None}
+    with pytest.raises(AnsibleError, match="aws_fleet: no AWS credentials found; botocore looked in: environment"):
+        caller_identity(options, LazySession(options))
+
+
+GOOD = {"hosts": {"a": {"x": 1}}, "groups": {"g": ["a"]}, "children": {"p": ["g"]}, "warnings": [], "complete": True}
+
+
+@pytest.mark.parametrize(
+    ("built", "problem"),
+    [
+        (GOOD, None),
+        ([1, 2], "a list, not a mapping"),
+        ("{}", "a str, not a mapping"),
+        ({"hosts": {}}, "no 'groups' entry"),
+        ({**GOOD, "hosts": []}, "'hosts' is a list, not a dict"),
+        ({**GOOD, "hosts": {"a": "x"}}, "'hosts' holds values that are not dicts"),
+        ({**GOOD, "groups": {"g": "a"}}, "'groups' holds values that are not lists"),
+        ({**GOOD, "warnings": [1]}, "'warnings' holds values that are not strs"),
+        ({**GOOD, "complete": "yes"}, "'complete' is a str, not a bool"),
+        ({**GOOD, "groups": {"g": ["b"]}}, "group 'g' lists 'b', which is not a host"),
+    ],
+)
+def test_cached_shape_problem(built, problem):
+    assert cached_shape_problem(built) == problem
 
 
 def test_plain_data_drops_ansible_tags():
