@@ -22,7 +22,7 @@ description:
     that are not listed in O(keep).
   - With O(ephemeral=true), O(state=present) only checks the credential and resolves the runner
     group, because ephemeral runners register themselves just in time (C(generate-jitconfig)) before each job.
-  - With O(state=listed) it changes nothing: it proves GitHub answers and accepts the credential,
+  - With O(state=listed) it changes nothing; it proves GitHub answers and accepts the credential,
     returns the runners whose name starts with O(name_prefix), waits (at most O(wait_timeout) seconds)
     until those named in O(wait_idle) are idle and until those named in O(wait_online) are online.
   - Retries server errors and rate limits with backoff; a refused credential or an unreachable API
