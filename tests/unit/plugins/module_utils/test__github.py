@@ -262,3 +262,45 @@ def test_fixture_answers_head_without_a_body(github):
     request.add_header("Authorization", f"Bearer {TOKEN}")
     with urllib.request.urlopen(request, timeout=5) as response:
         assert (response.status, response.read()) == (200, b"")
+
+
+# --- one time budget for a whole conversation ---------------------------------------
+class HangingOpener:
+    """An API that accepts every connection and never answers: each open uses its whole timeout."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.timeouts = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def open(self, request, timeout):
+        self.timeouts.append(timeout)
+        self.now += timeout
+        raise TimeoutError("timed out")
+
+
+def test_a_hanging_api_uses_one_budget_not_attempts_times_timeout():
+    api = HangingOpener()
+    client = gh.GitHubClient(
+        "https://ghe.example/api/v3", token="t", timeout=30, opener=api, sleep=api.sleep, clock=api.clock, budget=60
+    )
+    with pytest.raises(gh.GitHubTimeout, match=r"https://ghe.example/api/v3/x did not answer within .* 60 s"):
+        client.request("GET", "x")
+    # 30 s, then 1 s backoff, then the 29 s left: never past the budget, never a request after it.
+    assert api.timeouts == [30, 29]
+    assert api.now == 60
+
+
+def test_a_budget_spent_by_earlier_requests_bounds_the_next_ones():
+    api = HangingOpener()
+    client = gh.GitHubClient("https://api", timeout=30, opener=api, sleep=api.sleep, clock=api.clock, budget=10)
+    with pytest.raises(gh.GitHubTimeout):
+        client.request("GET", "a")
+    with pytest.raises(gh.GitHubTimeout, match="no time left"):
+        client.request("GET", "b")
+    assert api.timeouts == [10]
