@@ -113,7 +113,7 @@ def docker_daemon_problems(config, builtin, engine=None, current=None):
 
     exec_opts = config.get("exec-opts")
     for option in exec_opts if isinstance(exec_opts, list) else []:
-        name, _, value = str(option).partition("=")
+        name, _equals, value = str(option).partition("=")
         if name.strip() == CGROUP_DRIVER_OPTION:
             problems.append(
                 _choice_problem(

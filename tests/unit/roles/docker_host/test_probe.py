@@ -33,7 +33,7 @@ def test_no_file_sets_forwarding(probe, sysctl_dirs):
 
 
 def test_the_last_file_in_name_order_wins(probe, sysctl_dirs):
-    etc, _, usr = sysctl_dirs
+    etc, usr = sysctl_dirs[0], sysctl_dirs[2]
     (usr / "30-forward.conf").write_text("net.ipv4.ip_forward=1\n")
     (etc / "90-keel-hardening.conf").write_text("# Keel\nnet.ipv4.ip_forward = 0\nnet.ipv4.tcp_syncookies = 1\n")
     assert probe.configured_sysctl("net.ipv4.ip_forward") == {
@@ -43,7 +43,7 @@ def test_the_last_file_in_name_order_wins(probe, sysctl_dirs):
 
 
 def test_a_file_in_etc_hides_the_same_name_elsewhere(probe, sysctl_dirs):
-    etc, _, usr = sysctl_dirs
+    etc, usr = sysctl_dirs[0], sysctl_dirs[2]
     (usr / "90-keel-hardening.conf").write_text("net.ipv4.ip_forward = 0\n")
     (etc / "90-keel-hardening.conf").write_text("-net/ipv4/ip_forward = 1\n; net.ipv4.ip_forward = 0\n")
     assert probe.configured_sysctl("net.ipv4.ip_forward") == {
