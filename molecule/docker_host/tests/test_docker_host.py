@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 IMAGE = "keel-test/busybox:1"
+ROLE_VARS = Path(__file__).resolve().parents[3] / "roles/docker_host/vars"
 
 
 def docker_info(host) -> dict:
@@ -15,6 +18,31 @@ def docker_info(host) -> dict:
 
 def daemon_json(host) -> dict:
     return json.loads(host.file("/etc/docker/daemon.json").content_string)
+
+
+# Units that cannot run in these containers, whatever the role does (see
+# molecule.yml): kernel audit answers only the initial PID namespace, and
+# there are no kernel modules to load.
+IMPOSSIBLE_IN_A_CONTAINER = {"auditd.service", "audit-rules.service", "systemd-modules-load.service"}
+
+
+def test_no_unit_failed(host):
+    # The converge must leave no failed unit behind (a degraded host).
+    listing = host.check_output("systemctl list-units --failed --plain --no-legend --full")
+    failed = {line.split()[0] for line in listing.splitlines()}
+    assert failed <= IMPOSSIBLE_IN_A_CONTAINER, listing
+
+
+def test_the_builtin_table_matches_the_installed_engine(host):
+    """The table a first install is checked against says what this release's engine has."""
+    release = host.system_info.release.split(".")[0]
+    table = yaml.safe_load((ROLE_VARS / f"Debian-{release}.yml").read_text())["__docker_host_engine_builtins"]
+    builtin = table["distribution"]
+    info = docker_info(host)
+    assert sorted(info["Plugins"]["Log"]) == sorted(builtin["log_drivers"])
+    assert sorted(info["Runtimes"]) == sorted(builtin["runtimes"])
+    assert info["Driver"] in builtin["storage_drivers"]
+    assert info["CgroupDriver"] in builtin["cgroup_drivers"]
 
 
 def test_dockerd_is_active_and_enabled(host):

@@ -3,11 +3,18 @@
 # "--", then the users that must exist.
 import glob
 import grp
+import http.client
 import json
 import os
 import pwd
+import re
+import socket
 import subprocess
 import sys
+
+# systemd-sysctl's search path: a file name found in an earlier directory
+# hides the same name in later ones, and files apply in name order.
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
 
 
 def packages(names):
@@ -69,6 +76,77 @@ def init_open_files_limit():
     return None
 
 
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def engine(path="/run/docker.sock"):
+    """What the running engine has (its own /info), or None when no engine answers."""
+    connection = _UnixHTTPConnection(path)
+    try:
+        connection.request("GET", "/info")
+        response = connection.getresponse()
+        if response.status != 200:
+            return None
+        info = json.loads(response.read())
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+    return {
+        "version": info.get("ServerVersion"),
+        "log_drivers": sorted((info.get("Plugins") or {}).get("Log") or []),
+        "storage_driver": info.get("Driver"),
+        "runtimes": sorted(info.get("Runtimes") or {}),
+        "cgroup_driver": info.get("CgroupDriver"),
+    }
+
+
+def configured_sysctl(key):
+    """The value the boot-time sysctl files give key, and the file that sets it last."""
+    files = {}
+    for directory in SYSCTL_DIRS:
+        for path in glob.glob(os.path.join(directory, "*.conf")):
+            files.setdefault(os.path.basename(path), path)
+    found = None
+    for name in sorted(files):
+        try:
+            with open(files[name], encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name_part, equals, value = line.partition("=")
+            name_part = name_part.strip().lstrip("-").replace("/", ".")
+            if equals and not name_part.startswith(("#", ";")) and name_part == key:
+                found = {"value": value.strip(), "file": files[name]}
+    return found
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def keel_forward_policy(path="/etc/nftables.conf"):
+    """The policy of the forward chain in hardening's nftables table, or None without one."""
+    ruleset = read_text(path) or ""
+    if "table inet keel_filter" not in ruleset:
+        return None
+    match = re.search(r"hook forward\b[^;]*;\s*policy (\w+)", ruleset)
+    return match.group(1) if match else None
+
+
 def succeeds(argv):
     try:
         return subprocess.run(argv, capture_output=True, check=False).returncode == 0
@@ -96,6 +174,12 @@ def main(argv):
                 "audit_rules_dir": os.path.isdir("/etc/audit/rules.d"),
                 "audit_loadable": succeeds(["auditctl", "-s"]),
                 "python_apt": succeeds(["python3", "-c", "import apt_pkg"]),
+                "engine": engine(),
+                "ip_forward": {
+                    "effective": read_text("/proc/sys/net/ipv4/ip_forward"),
+                    "configured": configured_sysctl("net.ipv4.ip_forward"),
+                    "firewall_policy": keel_forward_policy(),
+                },
             }
         )
     )

@@ -27,7 +27,9 @@ echo "      --registry-mirror list  Preferred Docker registry mirror"
 DOCKERD_WITH_VALIDATE = """#!/bin/sh
 case "$*" in
 *--help*) echo "      --validate    Validate daemon configuration and exit" ;;
-*--validate*) grep -q verbose "$3" && { echo "invalid logging level: verbose" >&2; exit 1; }; echo "configuration OK" ;;
+*--validate*)
+  grep -q refused-by-dockerd "$3" && { echo "dockerd refuses refused-by-dockerd" >&2; exit 1; }
+  echo "configuration OK" ;;
 esac
 """
 
@@ -88,6 +90,43 @@ def test_dockerd_validate_is_used_when_available(tmp_path):
     good = run_checker(tmp_path, {"log-level": "info"}, DOCKERD_WITH_VALIDATE)
     assert good.returncode == 0
     assert "configuration OK" in good.stdout
-    bad = run_checker(tmp_path, {"log-level": "verbose"}, DOCKERD_WITH_VALIDATE)
+    bad = run_checker(tmp_path, {"labels": ["refused-by-dockerd"]}, DOCKERD_WITH_VALIDATE)
     assert bad.returncode == 1
-    assert "invalid logging level: verbose" in bad.stderr
+    assert "dockerd refuses refused-by-dockerd" in bad.stderr
+
+
+@pytest.mark.parametrize("dockerd", [DOCKERD_20_10, DOCKERD_WITH_VALIDATE], ids=["dockerd-20.10", "dockerd-validate"])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"data-root": "/proc/keel-docker"}, "data-root '/proc/keel-docker' is on proc, a kernel filesystem"),
+        ({"data-root": "/sys/fs/keel"}, "data-root '/sys/fs/keel' is on sysfs"),
+        ({"data-root": "var/lib/docker"}, "data-root must be an absolute path, not 'var/lib/docker'"),
+        ({"data-root": "/etc/hostname/docker"}, "cannot be a directory: /etc/hostname is not one"),
+        (
+            {"storage-driver": "btrfs", "data-root": "/proc/x"},
+            "storage-driver 'btrfs' needs data-root (/proc/x) on btrfs",
+        ),
+        (
+            {"runtimes": {"crun": {"path": "/nonexistent/crun"}}},
+            "runtimes.crun.path '/nonexistent/crun' is not an executable",
+        ),
+        # Types are checked on engines with --validate too: it leaves some to dockerd's start.
+        ({"live-restore": "yes"}, "'live-restore' must be true or false"),
+    ],
+)
+def test_host_checks_refuse_what_dockerd_only_finds_at_start(tmp_path, dockerd, config, message):
+    result = run_checker(tmp_path, config, dockerd)
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("dockerd", [None, DOCKERD_WITH_VALIDATE], ids=["no-dockerd", "dockerd-validate"])
+def test_host_checks_accept_creatable_directories_and_real_runtimes(tmp_path, dockerd):
+    config = {
+        "data-root": str(tmp_path / "not" / "yet" / "there"),
+        "exec-root": str(tmp_path),
+        "runtimes": {"alt": {"path": sys.executable}},
+    }
+    result = run_checker(tmp_path, config, dockerd)
+    assert result.returncode == 0, result.stderr
