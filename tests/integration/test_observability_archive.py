@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import platform
 import subprocess
 import sys
@@ -25,6 +24,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.fixtures.playbook import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "1.9.1"
@@ -73,22 +76,11 @@ def converge(tmp_path: Path, **extra_vars: str) -> subprocess.CompletedProcess:
         "__observability_agent_archive_binary": str(tmp_path / "installed" / "node_exporter"),
         **extra_vars,
     }
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
     # The controller runs no node_exporter unit: the restart the copy notifies has nothing to act on.
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        str(playbook),
-        "-e",
-        '{"__observability_agent_service_ready": false}',
-    ]
+    arguments = [str(playbook), "-e", '{"__observability_agent_service_ready": false}']
     for name, value in variables.items():
-        command += ["-e", f"{name}={value}"]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+        arguments += ["-e", f"{name}={value}"]
+    return run_playbook(tmp_path, *arguments)
 
 
 @pytest.fixture
@@ -145,7 +137,8 @@ def test_a_local_archive_from_a_mirror_url_is_downloaded_once_and_installed(tmp_
     assert "changed=0" in again.stdout, again.stdout
 
 
-def test_a_local_mirror_url_with_another_checksum_is_refused(tmp_path, http_mirror):
+def test_a_local_mirror_url_with_another_checksum_is_refused(tmp_path, mirror, http_mirror):
+    actual = hashlib.sha256((mirror / f"v{VERSION}" / f"{NAME}.tar.gz").read_bytes()).hexdigest()
     result = converge(
         tmp_path,
         observability_agent_install_source="local",
@@ -154,7 +147,11 @@ def test_a_local_mirror_url_with_another_checksum_is_refused(tmp_path, http_mirr
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "did not match" in output, output
+    # The role's message names the variable and the version, not get_url's temp path.
+    assert (
+        f"The archive of node_exporter {VERSION} ({http_mirror}/v{VERSION}/{NAME}.tar.gz) has SHA-256 {actual}, "
+        f"not {'e' * 64} from observability_agent_archive_sha256" in output
+    ), output
     assert COPY_STEP not in output
     assert not (tmp_path / "installed").exists()
 
@@ -162,12 +159,16 @@ def test_a_local_mirror_url_with_another_checksum_is_refused(tmp_path, http_mirr
 def test_a_published_checksum_that_does_not_match_stops_the_install(tmp_path, mirror):
     release = mirror / f"v{VERSION}"
     (release / "sha256sums.txt").write_text(f"{'0' * 64}  {NAME}.tar.gz\n")
+    actual = hashlib.sha256((release / f"{NAME}.tar.gz").read_bytes()).hexdigest()
     result = converge(
         tmp_path, observability_agent_install_source="archive", observability_agent_archive_base_url=mirror.as_uri()
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "did not match" in output, output
+    assert (
+        f"The archive of node_exporter {VERSION} ({mirror.as_uri()}/v{VERSION}/{NAME}.tar.gz) has SHA-256 {actual}, "
+        f"not {'0' * 64} from the published {mirror.as_uri()}/v{VERSION}/sha256sums.txt" in output
+    ), output
     assert COPY_STEP not in output
     assert not (tmp_path / "cache" / NAME).exists()
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import tarfile
 import time
 import uuid
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from conftest import tcp_probe
 
 SCENARIO = "keel-observability_agent"
 AGENTS = {f"{SCENARIO}-debian12": "agent12", f"{SCENARIO}-debian13": "agent13"}
@@ -191,15 +191,69 @@ def test_scrape_without_credentials_is_refused(prometheus, agent):
 
 
 def test_plain_http_is_not_served(prometheus, agent):
-    code = prometheus.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' http://{agent}:{PORT}/metrics || true")
-    assert code != "200"
+    # node_exporter answers plain HTTP on its TLS port with 400; a refused or dropped connection
+    # (node_exporter down) makes curl exit non-zero and check_output fail.
+    out = prometheus.check_output(f"curl -sS -w ' %{{http_code}}' http://{agent}:{PORT}/metrics")
+    assert out.endswith(" 400"), out
+    assert "Client sent an HTTP request to an HTTPS server" in out, out
 
 
-def test_firewall_admits_only_the_scrape_sources(host, agent, container_address):
-    chain = host.check_output("nft list chain inet keel_filter roles_input")
-    assert f"tcp dport {PORT} accept" in chain
-    # The test machine is not a scrape source: its packets are dropped.
-    assert tcp_probe(container_address, PORT) == "filtered"
+def collector_address() -> str:
+    out = subprocess.run(
+        ["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}", f"{SCENARIO}-collector"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return next(n["IPAddress"] for n in json.loads(out).values() if n.get("IPAddress"))
+
+
+def scrape_rules(host) -> list[dict]:
+    """The rules of the hardening firewall's roles_input chain that match the scrape port, as nft -j shows them."""
+    ruleset = json.loads(host.check_output("nft -j list chain inet keel_filter roles_input"))["nftables"]
+    rules = [item["rule"]["expr"] for item in ruleset if "rule" in item]
+
+    def dport(expr: list[dict]):
+        return next(
+            (
+                m["match"]["right"]
+                for m in expr
+                if "match" in m and m["match"]["left"].get("payload", {}).get("field") == "dport"
+            ),
+            None,
+        )
+
+    return [expr for expr in rules if dport(expr) == PORT]
+
+
+def test_firewall_admits_only_the_scrape_sources(host, agent):
+    """Every rule for the scrape port matches the source address against the scrape sources alone
+    (an open-to-all rule fails), and the scrape source does get through."""
+    rules = scrape_rules(host)
+    assert rules, "no rule for the scrape port"
+    for expr in rules:
+        sources = [
+            m["match"]["right"]
+            for m in expr
+            if "match" in m and m["match"]["left"].get("payload", {}).get("field") == "saddr"
+        ]
+        assert len(sources) == 1, expr
+        addresses = sources[0]["set"] if isinstance(sources[0], dict) else [sources[0]]
+        assert addresses == [collector_address()], expr
+        assert any("accept" in m for m in expr), expr
+
+
+def test_scrape_source_gets_through_both_filters(prometheus, agent):
+    assert prometheus.run(f"curl -s -o /dev/null --max-time 5 -k https://{agent}:{PORT}/metrics").rc == 0
+
+
+@pytest.mark.parametrize("unit", ["systemd-journal-upload", "rsyslog"])
+def test_only_the_chosen_forwarder_runs(host, agent, unit):
+    """agent12 moved to rsyslog, agent13 went to rsyslog and back (side_effect.yml): the other is retired."""
+    chosen = {"agent12": "rsyslog", "agent13": "systemd-journal-upload"}[agent]
+    service = host.service(unit)
+    assert service.is_running == (unit == chosen)
+    assert service.is_enabled == (unit == chosen)
 
 
 def test_alert_rules_pass_promtool(prometheus, agent):

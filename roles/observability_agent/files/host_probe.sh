@@ -41,3 +41,8 @@ printf 'textfile_timers_running=%s\n' "$running"
 
 # The apt module needs python3-apt for check mode (it installs it otherwise).
 printf 'python_apt=%s\n' "$(dpkg-query -W -f='${Status}' python3-apt 2>/dev/null)"
+
+# Journal forwarders Keel configured before: switching to the other (or to
+# none) stops, disables and unconfigures this one.
+[ -e /etc/systemd/journal-upload.conf.d/keel.conf ] && echo keel_forwarder_journal_upload=present || echo keel_forwarder_journal_upload=absent
+[ -e /etc/rsyslog.d/60-keel-observability-agent.conf ] && echo keel_forwarder_rsyslog=present || echo keel_forwarder_rsyslog=absent

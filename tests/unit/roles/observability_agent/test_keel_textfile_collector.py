@@ -11,7 +11,7 @@ import pytest
 from collector_run import collector, run, values
 from scripts_loader import ROOT, load_script
 
-imds_fixture = load_script(ROOT / "molecule" / "observability_agent" / "files" / "imds_fixture.py", "imds_fixture")
+imds_fixture = load_script(ROOT / "tests" / "fixtures" / "imds_fixture.py", "imds_fixture")
 
 APT_OUTPUT = """\
 NOTE: This is only a simulation!
