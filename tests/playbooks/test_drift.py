@@ -73,7 +73,7 @@ def test_check_mode_changed_nothing_else(drift):
 def test_fail_on_drift_fails_the_run(drift):
     assert drift.returncode == 2
     assert "1 task(s) would change: observability_agent: Write the node_exporter unit" in drift.stdout
-    assert f"keel-fleet-2: changed; would change observability_agent: Write the node_exporter unit; files {UNIT}" in (
+    assert f"keel-fleet-2: failed; would change observability_agent: Write the node_exporter unit; files {UNIT};" in (
         drift.stdout
     )
 
