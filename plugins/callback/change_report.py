@@ -9,9 +9,15 @@ type: notification
 short_description: Per-host report of the tasks a run changed, or would change in check mode (drift)
 version_added: 0.2.0
 description:
-  - Records, for every host a play targets, its status (C(not_run), C(ok), C(changed), C(failed),
-    C(unreachable)), the tasks that reported a change with the role they belong to, the handlers that
-    ran, and the task that failed.
+  - Records, for every host a play targets, its status (C(not_run), C(ok), C(changed), C(aborted),
+    C(failed), C(unreachable)), the tasks that reported a change with the role they belong to, the
+    files they changed, the handlers that ran, and the task that failed.
+  - C(changed_files) lists per file its C(role), C(area) (the role's task file that declared the file
+    in a fact, as the hardening areas do, else the task file of the changing task), C(task), C(path)
+    and C(diff), a short unified diff without context (at most 20 lines; C(-) what the host has,
+    C(+) what the task writes) read from the result's C(diff) key. Values of secret-named settings,
+    bcrypt hashes and private keys are masked. A C(no_log) task contributes nothing; a task whose diff
+    is not on (the task keyword C(diff) false, or a run without C(--diff)) contributes paths only.
   - At the end of the run it prints one summary line per host and writes C(<playbook>.json) and
     C(<playbook>.md) in O(report_dir), named after the playbook file (C(fleet_update.json),
     C(drift.json)). At the start of every play it also writes the JSON so far, which is how
@@ -23,6 +29,11 @@ description:
     update notes reboots done or skipped, and drains).
   - Hosts of a play that never ran a task (the later batches of a rollout that stopped) are listed
     as C(not_run).
+  - When Ansible stops a batch (more than C(max_fail_percentage) of it failed, or C(any_errors_fatal)),
+    it sends no result for the hosts it stops, only C(v2_playbook_on_no_hosts_remaining). Hosts of that
+    batch that did not fail themselves become C(aborted), with C(aborted_at) naming the task after
+    which the batch stopped, if they had run a task in it (their later tasks never ran; changes so far
+    stay listed), and C(not_run) if the batch never reached them.
   - Enable it with C(ANSIBLE_CALLBACKS_ENABLED=keel.platform.change_report) or C(callbacks_enabled) in
     C(ansible.cfg); C(playbooks/fleet_update.yml) and C(playbooks/drift.yml) refuse to run without it.
 requirements:
@@ -48,8 +59,14 @@ EXAMPLES = r"""
 # reports/fleet_update.json:
 # {"playbook": "fleet_update", "check_mode": false, "hosts": {"web-1": {"status": "changed",
 #   "changed_tasks": [{"role": "observability_agent", "task": "Write the node_exporter unit"}],
-#   "changed_by_role": {"observability_agent": 1}, "handlers": [{"role": "observability_agent",
-#   "task": "Restart node_exporter"}], "failed_task": null}}}
+#   "changed_by_role": {"observability_agent": 1},
+#   "changed_files": [{"role": "observability_agent", "area": "service", "task": "Write the node_exporter unit",
+#     "path": "/etc/systemd/system/node_exporter.service",
+#     "diff": ["@@ -7 +7 @@", "-ExecStart=...", "+ExecStart=..."]}],
+#   "handlers": [{"role": "observability_agent", "task": "Restart node_exporter"}], "notes": [],
+#   "failed_task": null, "aborted_at": null},
+#   "web-2": {"status": "aborted",
+#     "aborted_at": {"role": "fleet_health", "task": "Fail the host if it is not healthy"}, ...}}}
 """
 
 import datetime
@@ -60,6 +77,8 @@ from ansible.playbook.handler import Handler
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.keel.platform.plugins.plugin_utils._change_report import (
     ChangeReport,
+    changed_files,
+    declared_paths,
     summary_lines,
     write_reports,
 )
@@ -79,6 +98,18 @@ def _task_name(task):
     return task.name or task.action
 
 
+def _area(task):
+    """The role section a task belongs to: its task file's name (tasks/service.yml: service)."""
+    path = (task.get_path() or "").rsplit(":", 1)[0]
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _shows_content(task):
+    # Only a task whose diff is on for certain: `diff: false` (a templated one that is not a plain true)
+    # and no_log keep their content out of the report.
+    return task.diff is True and not task.no_log
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
@@ -90,6 +121,9 @@ class CallbackModule(CallbackBase):
         self._report = None
         self._name = None
         self._dir = None
+        self._task = ("", "")
+        # Per host and role, the task file (area) that declared a path in a fact; see _record_areas.
+        self._areas = {}
 
     def v2_playbook_on_start(self, playbook):
         self._name = os.path.splitext(os.path.basename(playbook._file_name))[0]
@@ -106,8 +140,31 @@ class CallbackModule(CallbackBase):
             self._dir = self._resolve_dir(play)
         inventory = getattr(play.get_variable_manager(), "_inventory", None)
         if inventory is not None:
-            self._report.add_hosts(host.name for host in inventory.get_hosts(play.hosts))
+            # With serial, ansible restricts the inventory to the batch before each play start.
+            self._report.start_batch(host.name for host in inventory.get_hosts(play.hosts))
         write_reports(self._report.to_dict(), self._dir, self._name, markdown=False)
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task = (_role_name(task), _task_name(task))
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._task = (_role_name(task), _task_name(task))
+
+    def v2_playbook_on_no_hosts_remaining(self):
+        # The linear strategy sends this when it stops the batch: more than max_fail_percentage
+        # of it failed, any_errors_fatal, or every host failed; the hosts it marked failed get no result.
+        if self._report is not None:
+            self._report.abort_batch(*self._task)
+
+    def _record_areas(self, host, task, facts):
+        # A role that declares its files in facts (hardening: one task file per area, converged
+        # by one config_files run) names each file's area by the task file that declared it first.
+        role = _role_name(task)
+        if not role:
+            return
+        areas = self._areas.setdefault((host, role), {})
+        for path in declared_paths(facts):
+            areas.setdefault(path, _area(task))
 
     def _counts(self, result):
         # In check mode only what ran in check mode is drift; check_mode: false tasks act for real.
@@ -116,17 +173,19 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_ok(self, result):
         if self._report is None or not self._counts(result):
             return
-        task = result.task
-        note = (result.result.get("ansible_facts") or {}).get("keel_report_note")
-        if note:
-            self._report.add_note(result.host.get_name(), str(note).strip())
-        self._report.add_ok(
-            result.host.get_name(),
-            _role_name(task),
-            _task_name(task),
-            result.is_changed(),
-            handler=isinstance(task, Handler),
-        )
+        task, host = result.task, result.host.get_name()
+        facts = result.result.get("ansible_facts") or {}
+        if facts.get("keel_report_note"):
+            self._report.add_note(host, str(facts["keel_report_note"]).strip())
+        self._record_areas(host, task, facts)
+        handler = isinstance(task, Handler)
+        role = _role_name(task)
+        self._report.add_ok(host, role, _task_name(task), result.is_changed(), handler=handler)
+        if result.is_changed() and not handler:
+            areas = self._areas.get((host, role), {})
+            for changed in changed_files(result.result, _shows_content(task)):
+                area = areas.get(changed["path"], _area(task))
+                self._report.add_files(host, role, area, _task_name(task), [changed])
 
     def v2_runner_on_skipped(self, result):
         if self._report is not None:

@@ -23,7 +23,9 @@ attributes:
     description: Reports every file that would change, and how, without writing.
     support: full
   diff_mode:
-    description: Returns the content diff of each changed file and the attribute changes.
+    description:
+      - Returns the content diff of each changed file and the attribute changes, only in diff mode
+        (C(--diff) and not the task keyword C(diff) false).
     support: full
 options:
   files:
@@ -283,7 +285,10 @@ def main():
             module.fail_json(msg=f"Could not converge {entry['path']}: {exc.strerror or exc}", files=results)
 
     changed_paths = [result["path"] for result in results if result["changed"]]
-    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths, files=results, diff=diffs)
+    # Only in diff mode: callbacks print any `diff` a result carries once the run has --diff,
+    # even for a task with `diff: false` (a file holding secrets).
+    extra = {"diff": diffs} if module._diff else {}
+    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths, files=results, **extra)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,18 @@ def test_a_failed_health_check_stops_the_rollout(rollout):
     assert failed["failed_task"]["role"] == "fleet_health"
     assert failed["failed_task"]["msg"].startswith("post-update health check failed: ")
     assert "node_exporter does not answer on http://127.0.0.1:9100/metrics" in failed["failed_task"]["msg"]
-    assert rollout.host("keel-fleet-2")["status"] in {"ok", "changed"}
     assert rollout.host("keel-fleet-1")["status"] in {"ok", "changed"}
+
+
+def test_the_rest_of_a_stopped_batch_is_aborted_not_ok(rollout):
+    # keel-fleet-2 was updated in the same batch as keel-fleet-3 but ansible stopped the batch at
+    # keel-fleet-3's failed health check: keel-fleet-2 was never put back into service.
+    partner = rollout.host("keel-fleet-2")
+    assert partner["status"] == "aborted"
+    assert partner["aborted_at"] == {"role": "fleet_health", "task": "Fail the host if it is not healthy"}
+    assert {"role": "observability_agent", "task": "Write the node_exporter unit"} in partner["changed_tasks"]
+    assert "keel-fleet-2: aborted; changed " in rollout.stdout
+    assert "| keel-fleet-2 | aborted |" in rollout.markdown
 
 
 def test_hosts_of_later_batches_are_untouched(rollout):
@@ -86,6 +96,24 @@ def test_a_failing_canary_stops_the_rollout_before_the_rest(rollout, playbook):
     assert "pre-update health check failed" in run.host("keel-fleet-3")["failed_task"]["msg"]
     assert run.host("keel-fleet-4")["status"] == "not_run"
     assert_untouched("keel-fleet-4")
+
+
+def test_a_host_whose_batch_stops_before_its_update_is_aborted_and_untouched(rollout, playbook):
+    # keel-fleet-3 fails its pre-update check (its node_exporter cannot bind); keel-fleet-5, in the
+    # same batch, passed its own, and max_fail_percentage 0 stops the batch before any change.
+    run = playbook(
+        "fleet_update",
+        "-e",
+        json.dumps({"keel_fleet_update_hosts": "keel-fleet-3:keel-fleet-5", "keel_fleet_update_serial": ["100%"]}),
+    )
+    assert run.returncode == 2
+    assert run.host("keel-fleet-3")["status"] == "failed"
+    assert "pre-update health check failed" in run.host("keel-fleet-3")["failed_task"]["msg"]
+    stopped = run.host("keel-fleet-5")
+    assert stopped["status"] == "aborted"
+    assert stopped["changed_tasks"] == []
+    assert stopped["aborted_at"] == {"role": "fleet_health", "task": "Fail the host if it is not healthy"}
+    assert_untouched("keel-fleet-5")
 
 
 def test_bad_rollout_settings_fail_before_any_host_is_touched(fleet, playbook):

@@ -78,6 +78,15 @@ def test_check_mode_reports_without_writing(tree):
     assert any(d.get("after") == "a = 1\n" for d in result["diff"])
 
 
+def test_without_diff_mode_no_content_is_returned(tree):
+    # A task with `diff: false` (secrets) must not hand its content to callbacks, which print
+    # any `diff` key of a result when the run has --diff.
+    result = run_module(entries(tree), "--check")
+    assert result["changed"] is True
+    assert "diff" not in result
+    assert str(tree / "new.d" / "a.conf") in result["changed_paths"]
+
+
 def test_a_rejected_candidate_changes_nothing(tree):
     files = [
         {"path": str(tree / "first.conf"), "content": "fine\n"},
