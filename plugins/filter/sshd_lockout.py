@@ -285,12 +285,14 @@ def _problems(session, effective, method, sources):
 
 
 def sshd_lockout_problems(session, candidate, role_sources, fallback_method="publickey"):
-    """Reasons why the login of `session` would be refused under its effective configuration."""
+    """Reasons why the login of `session` would be refused under its effective configuration.
+
+    sshd's refusal of the candidate counts even outside an SSH session."""
+    sources = sshd_config_sources(candidate, role_sources)
+    if session.get("sshd_rc", "0") != "0":
+        return [sshd_rejection(session.get("sshd_errors", []), sources)]
     if session.get("session") != "ssh":
         return []
-    sources = sshd_config_sources(candidate, role_sources)
-    if session.get("sshd_rc") != "0":
-        return [sshd_rejection(session["sshd_errors"], sources)]
     method = session.get("method") or fallback_method
     if method not in METHOD_SWITCH:
         method = fallback_method

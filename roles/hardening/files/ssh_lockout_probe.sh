@@ -6,11 +6,12 @@
 # the login user's groups, how that session authenticated (sshd's own
 # "Accepted ..." line), and what sshd would apply to that very connection under
 # the candidate configuration read from stdin ("sshd_T=" lines, or
-# "sshd_error=" lines and sshd_rc when sshd refuses it). The candidate lives in
-# a private temporary file that is removed whatever happens. Renders nothing.
-# Given a candidate nftables ruleset, it also checks it with nft and loads it
-# into a private network namespace, to print the resulting table as JSON
-# ("nft_json=") for the guard to walk, or nft's complaints ("nft_error=").
+# "sshd_error=" lines and sshd_rc when sshd refuses it). Given a candidate
+# nftables ruleset, it also checks it with nft and loads it into a private
+# network namespace, to print the resulting table as JSON ("nft_json=") for
+# the guard to walk, or nft's complaints ("nft_error="). The candidates live
+# in a private temporary directory that is removed whatever happens. Outside
+# an SSH session it only asks sshd whether it accepts the candidate.
 #
 # The session is found in the process tree, not in our own environment: become
 # (sudo, su) resets the environment and the user, but the shell sshd started
@@ -22,6 +23,10 @@ candidate=$workdir/sshd_config
 cat >"$candidate"
 ruleset=${1-}
 
+parent_of() {
+    sed -n 's/^PPid:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null
+}
+
 pid=$$
 user=
 connection=
@@ -32,41 +37,53 @@ while [ "${pid:-0}" -gt 1 ]; do
         user=${user:-$(stat -c %U "/proc/$pid")}
         break
     fi
-    pid=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+    pid=$(parent_of "$pid")
 done
+
 if [ -z "$connection" ]; then
     echo "session=none"
-    exit 0
+    spec=
+else
+    # SSH_CONNECTION is "client-address client-port local-address local-port".
+    set -f
+    # shellcheck disable=SC2086
+    set -- $connection
+    set +f
+    printf 'session=ssh\nlogin_user=%s\nclient_address=%s\nclient_port=%s\nlocal_address=%s\nlocal_port=%s\n' \
+        "$user" "$1" "$2" "$3" "$4"
+    printf 'groups=%s\n' "$(id --groups --name "$user" 2>/dev/null)"
+    # Above the session's shells sit sshd's session processes: the user's,
+    # then the privileged monitor, which logged how the login succeeded.
+    while [ "${pid:-0}" -gt 1 ] && ! grep -q '^sshd' "/proc/$pid/comm" 2>/dev/null; do
+        pid=$(parent_of "$pid")
+    done
+    accepted=$(journalctl --quiet --no-pager --output=cat "_PID=${pid:-0}" "_PID=$(parent_of "${pid:-0}")" 2>/dev/null |
+        grep -F "for $user from $1 port $2 " | grep '^Accepted ' | tail -n 1)
+    printf 'accepted=%s\n' "$accepted"
+    spec="user=$user,host=$1,addr=$1,laddr=$3,lport=$4"
 fi
 
-# SSH_CONNECTION is "client-address client-port local-address local-port".
-set -f
-# shellcheck disable=SC2086
-set -- $connection
-set +f
-printf 'session=ssh\nlogin_user=%s\nclient_address=%s\nclient_port=%s\nlocal_address=%s\nlocal_port=%s\n' \
-    "$user" "$1" "$2" "$3" "$4"
-printf 'groups=%s\n' "$(id --groups --name "$user" 2>/dev/null)"
+# sshd refuses to check anything without its privilege separation directory,
+# which exists only once the service has run since boot; without it, sshd is
+# asked in a private mount namespace that has one, and the host stays as is.
+sshd_test() {
+    if [ -d /run/sshd ]; then
+        /usr/sbin/sshd -T -f "$candidate" ${spec:+-C "$spec"}
+    else
+        unshare --mount sh -c 'mount -t tmpfs -o mode=0755 keel-probe /run && mkdir -m 0755 /run/sshd &&
+            exec /usr/sbin/sshd -T -f "$1" ${2:+-C "$2"}' sh "$candidate" "$spec"
+    fi
+}
 
-# Above the session's shells sit sshd's session processes: the user's, then
-# the privileged monitor, which logged how the login succeeded.
-while [ "${pid:-0}" -gt 1 ] && ! grep -q '^sshd' "/proc/$pid/comm" 2>/dev/null; do
-    pid=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
-done
-monitor=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/${pid:-0}/status" 2>/dev/null)
-accepted=$(journalctl --quiet --no-pager --output=cat "_PID=${pid:-0}" "_PID=${monitor:-0}" 2>/dev/null \
-    | grep -F "for $user from $1 port $2 " | grep '^Accepted ' | tail -n 1)
-printf 'accepted=%s\n' "$accepted"
-
-# No candidate (a blank stdin): the role leaves sshd_config alone.
+# A blank stdin: the role leaves sshd_config alone.
 if grep -q '[^[:space:]]' "$candidate"; then
-    effective=$(/usr/sbin/sshd -T -f "$candidate" -C "user=$user,host=$1,addr=$1,laddr=$3,lport=$4" 2>"$workdir/error")
+    effective=$(sshd_test 2>"$workdir/error")
     printf 'sshd_rc=%s\n' "$?"
     printf '%s\n' "$effective" | sed -n 's/^./sshd_T=&/p'
     sed -n 's/^./sshd_error=&/p' "$workdir/error"
 fi
 
-[ -n "$ruleset" ] || exit 0
+[ -n "$ruleset" ] && [ -n "$spec" ] || exit 0
 if ! command -v nft >/dev/null 2>&1; then
     echo "nft=missing"
     exit 0

@@ -106,7 +106,16 @@ def test_a_safe_configuration_has_no_problem():
 
 
 def test_no_ssh_session_has_no_problem():
-    assert sshd_lockout_problems(sshd_lockout_session("session=none\n"), CANDIDATE, ROLE_SOURCES) == []
+    parsed = sshd_lockout_session("session=none\nsshd_rc=0\nsshd_T=port 22\n")
+    assert sshd_lockout_problems(parsed, CANDIDATE, ROLE_SOURCES) == []
+
+
+def test_sshd_refusal_counts_without_a_session():
+    parsed = sshd_lockout_session("session=none\nsshd_rc=255\nsshd_error=/run/x/sshd_config line 9: Bad option\n")
+    assert sshd_lockout_problems(parsed, CANDIDATE, ROLE_SOURCES) == [
+        "sshd refuses the candidate sshd_config: Bad option (the DenyGroups line written by"
+        " hardening_ssh_extra_config.DenyGroups). Correct that variable."
+    ]
 
 
 @pytest.mark.parametrize(
