@@ -308,7 +308,10 @@ def sshd_rejection(errors, sources):
             keyword, name, _ = sources[int(found.group(1))]
             reasons.append(f"{found.group(2)} (the {keyword} line written by {name})")
         elif not re.search(r"terminating, \d+ bad configuration options", error):
-            reasons.append(re.sub(r"^\S*sshd_config:? ?", "", error))
+            # A complaint about the whole configuration names keywords, not lines.
+            named = dict.fromkeys(name for keyword, name, _ in sources.values() if keyword in error)
+            written = f" (written by {', '.join(named)})" if named else ""
+            reasons.append(re.sub(r"^\S*sshd_config:? ?", "", error).rstrip(".") + written)
     return "sshd refuses the candidate sshd_config: " + "; ".join(reasons) + ". Correct that variable."
 
 

@@ -256,6 +256,16 @@ def test_sshd_refusal_names_the_variable_of_the_line():
     assert "keel.AbC" not in found[0]
 
 
+def test_sshd_refusal_without_a_line_names_the_keyword_writers():
+    errors = ['Disabled method "password" in AuthenticationMethods list "publickey,password"']
+    candidate = CANDIDATE.replace("DenyGroups ssh-users", "AuthenticationMethods publickey,password")
+    parsed = sshd_lockout_session(probe_output(rc="255", errors=errors))
+    assert sshd_lockout_problems(parsed, candidate, ROLE_SOURCES) == [
+        'sshd refuses the candidate sshd_config: Disabled method "password" in AuthenticationMethods list'
+        ' "publickey,password" (written by hardening_ssh_extra_config.AuthenticationMethods). Correct that variable.'
+    ]
+
+
 @pytest.mark.parametrize(
     ("line", "source"),
     [
