@@ -22,7 +22,7 @@ def hits(data):
 
 
 files = []
-for root in filter(os.path.isdir, sys.argv[2:]):
+for root in filter(os.path.isdir, sys.argv[2:]):  # /home may be missing
     device = os.lstat(root).st_dev
     for directory, subdirs, names in os.walk(root):
         subdirs[:] = [d for d in subdirs if os.lstat(os.path.join(directory, d)).st_dev == device]
