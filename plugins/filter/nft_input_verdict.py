@@ -181,7 +181,7 @@ def nft_input_verdict(ruleset, table, chain, source, destination, port):
             ruleset = json.loads(ruleset)
         except ValueError as exc:
             raise AnsibleFilterError(f"nft_input_verdict: not nft JSON output: {exc}") from exc
-    family, _, name = table.partition(" ")
+    family, _space, name = table.partition(" ")
     source_address = ipaddress.ip_address(source)
     packet = {
         "family": "ip" if source_address.version == 4 else "ip6",

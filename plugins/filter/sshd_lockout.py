@@ -9,7 +9,7 @@ short_description: Judge whether a candidate sshd configuration still lets the c
 version_added: 0.3.0
 description:
   - C(sshd_lockout_session) parses what the hardening role's C(ssh_lockout_probe.sh) printed on the
-    host: the SSH session Ansible runs in (login user, client and local address and port, the
+    host, namely the SSH session Ansible runs in (login user, client and local address and port, the
     user's groups, sshd's own C(Accepted ...) line for that login) and C(sshd -T -C ...) of the
     candidate configuration for exactly that connection (or sshd's refusal of it).
   - C(sshd_lockout_problems) decides from that effective configuration whether the same user could
@@ -119,7 +119,7 @@ def sshd_lockout_session(stdout):
         if not sep:
             continue  # become and login shells may print their own lines
         if key == "sshd_T":
-            keyword, _, setting = value.partition(" ")
+            keyword, _space, setting = value.partition(" ")
             session["effective"].setdefault(keyword.lower(), []).append(setting.strip())
         elif key in ("sshd_error", "nft_error"):
             session.setdefault(f"{key}s", []).append(value)
@@ -144,7 +144,7 @@ def sshd_config_sources(candidate, role_sources):
             continue
         if not line or line.startswith("#"):
             continue
-        keyword, _, value = line.replace("=", " ", 1).partition(" ")
+        keyword, _space, value = line.replace("=", " ", 1).partition(" ")
         value = value.strip()
         if keyword.lower() == "match":
             match_block = value
@@ -163,7 +163,7 @@ def _writers(keyword, sources, effective=None):
     """The variables whose lines set keyword: those that wrote its effective value, else all of them."""
     lines = [(name, value) for line_keyword, name, value in sources.values() if line_keyword.lower() == keyword]
     exact = [name for name, value in lines if effective is not None and value.lower() == effective.lower()]
-    return ", ".join(dict.fromkeys(exact or [name for name, _ in lines]))
+    return ", ".join(dict.fromkeys(exact or [name for name, _line in lines]))
 
 
 def _pattern_matches(value, pattern):
@@ -195,7 +195,7 @@ def _user_matches(session, pattern):
 
 def _listens_on(session, entry):
     """Whether a 'listenaddress host:port' entry of sshd -T covers the connection's local end."""
-    host, _, port = entry.rpartition(":")
+    host, _colon, port = entry.rpartition(":")
     host = host.strip("[]").split(" ")[0]
     if port.split(" ")[0] != session.get("local_port"):
         return False
@@ -305,11 +305,11 @@ def sshd_rejection(errors, sources):
     for error in errors:
         found = re.search(r"line (\d+): (.*)", error)
         if found and int(found.group(1)) in sources:
-            keyword, name, _ = sources[int(found.group(1))]
+            keyword, name, _line = sources[int(found.group(1))]
             reasons.append(f"{found.group(2)} (the {keyword} line written by {name})")
         elif not re.search(r"terminating, \d+ bad configuration options", error):
             # A complaint about the whole configuration names keywords, not lines.
-            named = dict.fromkeys(name for keyword, name, _ in sources.values() if keyword in error)
+            named = dict.fromkeys(name for keyword, name, _line in sources.values() if keyword in error)
             written = f" (written by {', '.join(named)})" if named else ""
             reasons.append(re.sub(r"^\S*sshd_config:? ?", "", error).rstrip(".") + written)
     return "sshd refuses the candidate sshd_config: " + "; ".join(reasons) + ". Correct that variable."

@@ -70,6 +70,7 @@ sshd_test() {
     if [ -d /run/sshd ]; then
         /usr/sbin/sshd -T -f "$candidate" ${spec:+-C "$spec"}
     else
+        # shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
         unshare --mount sh -c 'mount -t tmpfs -o mode=0755 keel-probe /run && mkdir -m 0755 /run/sshd &&
             exec /usr/sbin/sshd -T -f "$1" ${2:+-C "$2"}' sh "$candidate" "$spec"
     fi
@@ -89,6 +90,7 @@ if ! command -v nft >/dev/null 2>&1; then
     exit 0
 fi
 printf '%s\n' "$ruleset" >"$workdir/nftables.conf"
+# shellcheck disable=SC2016 # $1 belongs to the inner shell
 if nft --check --file "$workdir/nftables.conf" 2>"$workdir/error" &&
     unshare --net sh -c 'nft --file "$1" && nft --json list table inet keel_filter' sh "$workdir/nftables.conf" \
         >"$workdir/ruleset.json" 2>"$workdir/error"; then
