@@ -26,10 +26,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "molecule" / "observability_agent" / "files"))
 
-import imds_fixture  # noqa: E402
-
+from tests.fixtures import imds_fixture  # noqa: E402
 from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
 from tests.fixtures.aws_estate import IMAGE_ID, write_amis_file  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
