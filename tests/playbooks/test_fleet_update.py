@@ -1,6 +1,6 @@
 # Copyright: Keel platform team
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""fleet_update.yml over five containers: a canary, then batches of two; keel-fleet-3 fails its health check."""
+"""fleet_update.yml over five containers: a canary, then batches of two; keel-fleet-3's node_exporter cannot start."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def assert_untouched(host):
 @pytest.fixture(scope="module")
 def rollout(fleet, playbook):
     # A process that holds node_exporter's port: the update installs and
-    # starts node_exporter, which cannot bind, and its health check fails.
+    # starts node_exporter, which cannot bind, and the agent's restart check fails.
     docker_exec(
         "keel-fleet-3",
         "systemd-run",
@@ -48,22 +48,24 @@ def test_the_canary_goes_first_then_batches_of_two(rollout):
     assert hosts_in == [{"keel-fleet-1"}, {"keel-fleet-2", "keel-fleet-3"}]
 
 
-def test_a_failed_health_check_stops_the_rollout(rollout):
+def test_a_host_whose_node_exporter_cannot_start_stops_the_rollout(rollout):
+    # The observability agent checks its own restart, so keel-fleet-3 fails in the role, with
+    # node_exporter's own words, before the post-update health gate is reached.
     assert rollout.returncode == 2
     failed = rollout.host("keel-fleet-3")
     assert failed["status"] == "failed"
-    assert failed["failed_task"]["role"] == "fleet_health"
-    assert failed["failed_task"]["msg"].startswith("post-update health check failed: ")
-    assert "node_exporter does not answer on http://127.0.0.1:9100/metrics" in failed["failed_task"]["msg"]
+    assert failed["failed_task"]["role"] == "observability_agent"
+    assert failed["failed_task"]["msg"].startswith("node_exporter did not answer on http://127.0.0.1:9100/metrics")
+    assert "bind: address already in use" in failed["failed_task"]["msg"]
     assert rollout.host("keel-fleet-1")["status"] in {"ok", "changed"}
 
 
 def test_the_rest_of_a_stopped_batch_is_aborted_not_ok(rollout):
     # keel-fleet-2 was updated in the same batch as keel-fleet-3 but ansible stopped the batch at
-    # keel-fleet-3's failed health check: keel-fleet-2 was never put back into service.
+    # keel-fleet-3's failure: keel-fleet-2 never reached its health gate nor went back into service.
     partner = rollout.host("keel-fleet-2")
     assert partner["status"] == "aborted"
-    assert partner["aborted_at"] == {"role": "fleet_health", "task": "Fail the host if it is not healthy"}
+    assert partner["aborted_at"] == {"role": "observability_agent", "task": "Fail with node_exporter's own message"}
     assert {"role": "observability_agent", "task": "Write the node_exporter unit"} in partner["changed_tasks"]
     assert "keel-fleet-2: aborted; changed " in rollout.stdout
     assert "| keel-fleet-2 | aborted |" in rollout.markdown
