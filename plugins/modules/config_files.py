@@ -158,11 +158,25 @@ def _rejection(module, entry, content):
     return f"{entry['path']}: '{entry['validate']}' rejected the new content (exit {rc}): {(err or out).strip()}"
 
 
+def _make_directories(path):
+    """Create path and its missing parents with mode 0755 whatever the umask.
+
+    A hardened host's umask (027) reaches become sessions; directories made under it would keep
+    every other user (a runner, an exporter) out of the files below them.
+    """
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for directory in reversed(missing):
+        os.makedirs(directory, exist_ok=True)
+        os.chmod(directory, 0o755)  # noqa: S103 - readable, not writable, by others: the point
+
+
 def _write(module, path, content):
     """Write content next to path and move it into place atomically, keeping owner and mode."""
     parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        os.makedirs(parent, mode=0o755, exist_ok=True)
+    _make_directories(parent)
     fd, candidate = tempfile.mkstemp(prefix=".keel-", dir=parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -224,7 +238,7 @@ def _converge(module, entry, plan, diffs):
             result["changed"] = True
             diffs.append({"before": {"path": path, "state": "absent"}, "after": {"path": path, "state": "directory"}})
             if not module.check_mode:
-                os.makedirs(path, mode=0o755, exist_ok=True)
+                _make_directories(path)
     elif wanted is None and current is None:
         result["skipped"] = "does not exist"
         return result

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).parents[4]
 
 
-def run_module(files, *flags):
+def run_module(files, *flags, umask=None):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json")
     env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
     result = subprocess.run(
@@ -23,6 +23,7 @@ def run_module(files, *flags):
             "-m", "keel.platform.config_files", "-a", json.dumps({"files": files}), *flags,
         ],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+        preexec_fn=None if umask is None else lambda: os.umask(umask),
     )  # fmt: skip
     output = json.loads(result.stdout)
     return output["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -66,6 +67,17 @@ def test_converges_and_then_changes_nothing(tree):
     second = run_module(entries(tree))
     assert second["changed"] is False
     assert second["changed_paths"] == []
+
+
+def test_new_directories_are_0755_under_a_hardened_umask(tree):
+    # umask 027, as the hardening role sets: the directories must still let other users through.
+    files = [
+        {"path": str(tree / "lib" / "keel" / "helper.py"), "content": "print(1)\n", "mode": "0644"},
+        {"path": str(tree / "made" / "deeper"), "state": "directory"},
+    ]
+    assert run_module(files, umask=0o027)["changed"] is True
+    for directory in ("lib", "lib/keel", "made", "made/deeper"):
+        assert oct((tree / directory).stat().st_mode & 0o777) == "0o755", directory
 
 
 def test_check_mode_reports_without_writing(tree):
