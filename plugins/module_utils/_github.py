@@ -101,61 +101,17 @@ def explain(status, method, url, message):
     return f"GitHub answered {status} for {what}: {message}"
 
 
-class GitHubTimeout(GitHubError):
-    """The conversation used up its time budget: GitHub did not answer in time."""
-
-
-def out_of_time(url, budget, reason):
-    """The error for a conversation that used up its time budget."""
-    return GitHubTimeout(
-        f"The GitHub API at {url} did not answer within the run's budget of {budget} s "
-        f"(api_timeout; ci_runner_api_timeout in the ci_runner role): {reason}. Check api_url and that "
-        "GitHub (or the proxy in between) answers from this host; raise the budget only for a slow GitHub "
-        "Enterprise Server."
-    )
-
-
 class GitHubClient:
-    """A small REST client: one auth header, JSON bodies, retries with backoff, paging.
+    """A small REST client: one auth header, JSON bodies, retries with backoff, paging."""
 
-    ``budget`` bounds the seconds the whole conversation may spend waiting on GitHub (requests and
-    the backoff between retries, not the caller's own work): every request's timeout is cut to what
-    is left, and no retry starts once it is spent. A hanging API then costs one budget, not
-    attempts x timeout per call.
-    """
-
-    def __init__(
-        self,
-        api_url,
-        token=None,
-        timeout=30,
-        attempts=5,
-        sleep=time.sleep,
-        opener=None,
-        budget=None,
-        clock=time.monotonic,
-    ):
+    def __init__(self, api_url, token=None, timeout=30, attempts=5, sleep=time.sleep, opener=None):
         self.api_url = api_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.attempts = attempts
         self.sleep = sleep
         self.opener = opener or urllib.request.build_opener()
-        self.budget = budget
-        self.clock = clock
-        self.spent = 0.0
         self.calls = 0
-
-    def remaining(self):
-        """Seconds of the budget left (None when unbounded)."""
-        return None if self.budget is None else self.budget - self.spent
-
-    def _wait(self, seconds, url, reason):
-        left = self.remaining()
-        if left is not None and seconds >= left:
-            raise out_of_time(url, self.budget, reason)
-        self.sleep(seconds)
-        self.spent += seconds
 
     def _url(self, path):
         return path if path.startswith(("http://", "https://")) else f"{self.api_url}/{path.lstrip('/')}"
@@ -171,11 +127,8 @@ class GitHubClient:
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         self.calls += 1
-        left = self.remaining()
-        timeout = self.timeout if left is None else max(min(self.timeout, left), 0.001)
-        started = self.clock()
         try:
-            with self.opener.open(request, timeout=timeout) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 raw = response.read()
                 return response.status, dict(response.headers), json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:
@@ -185,31 +138,23 @@ class GitHubClient:
             except ValueError:
                 payload = {"message": raw.decode("utf-8", "replace")[:200]}
             return error.code, dict(error.headers or {}), payload
-        finally:
-            self.spent += self.clock() - started
 
     def request(self, method, path, body=None, token=None):
         """Return (json, headers) of a successful call; raise GitHubError otherwise."""
         url = self._url(path)
         token = token if token is not None else self.token
         for attempt in range(1, self.attempts + 1):
-            left = self.remaining()
-            if left is not None and left <= 0:
-                raise out_of_time(url, self.budget, "no time left for this request")
             try:
                 status, headers, payload = self._once(method, url, body, token)
             except (urllib.error.URLError, OSError) as error:
                 reason = getattr(error, "reason", error)
-                left = self.remaining()
-                if left is not None and left <= 0:
-                    raise out_of_time(url, self.budget, reason) from error
                 # A network that is down rarely comes back within seconds: fail sooner than for 5xx.
                 if attempt >= min(self.attempts, CONNECT_ATTEMPTS):
                     raise GitHubError(
                         f"Cannot reach the GitHub API at {url}: {reason}. Check api_url, DNS, proxies and "
                         "that this host may connect to it."
                     ) from error
-                self._wait(backoff_delay(attempt, {}), url, reason)
+                self.sleep(backoff_delay(attempt, {}))
                 continue
             if status < 400:
                 return payload, headers
@@ -219,7 +164,7 @@ class GitHubClient:
                 if retry:
                     message = f"{message} (still failing after {self.attempts} attempts; retry later)"
                 raise GitHubError(explain(status, method, url, message), status)
-            self._wait(backoff_delay(attempt, headers), url, f"still answering {status} ({message})")
+            self.sleep(backoff_delay(attempt, headers))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def paginate(self, path, key):

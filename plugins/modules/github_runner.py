@@ -22,15 +22,8 @@ description:
     that are not listed in O(keep).
   - With O(ephemeral=true), O(state=present) only checks the credential and resolves the runner
     group, because ephemeral runners register themselves just in time (C(generate-jitconfig)) before each job.
-  - With O(state=listed) it changes nothing; it proves GitHub answers and accepts the credential,
-    returns the runners whose name starts with O(name_prefix), waits (at most O(wait_timeout) seconds)
-    until those named in O(wait_idle) are idle and until those named in O(wait_online) are online.
   - Retries server errors and rate limits with backoff; a refused credential or an unreachable API
-    fails with a message that names the cause and the URL. The whole conversation of one run waits on
-    GitHub at most O(api_timeout) seconds, so an API that accepts connections and never answers fails
-    in about that time.
-  - Tokens it fetches (registration, removal, App installation tokens) are never returned and are
-    masked in every message, including C(config.sh) output.
+    fails with a message that names the cause and the URL.
 author:
   - Keel platform team (@keel-platform)
 attributes:
@@ -79,7 +72,7 @@ options:
   state:
     description: See the description.
     type: str
-    choices: [present, absent, swept, listed]
+    choices: [present, absent, swept]
     default: present
   name:
     description: Runner name. Required unless O(state=swept).
@@ -115,37 +108,17 @@ options:
     type: int
     default: 600
   name_prefix:
-    description: O(state=swept) and O(state=listed) consider only runners whose name starts with this.
+    description: O(state=swept) considers only runners whose name starts with this.
     type: str
-  wait_idle:
-    description:
-      - With O(state=listed), runner names to wait for until GitHub shows them idle
-        (at most O(wait_timeout)).
-    type: list
-    elements: str
-    default: []
-  wait_online:
-    description:
-      - With O(state=listed), runner names to wait for until GitHub shows them online
-        (at most O(wait_timeout)).
-    type: list
-    elements: str
-    default: []
   keep:
     description: Runner names O(state=swept) never deletes.
     type: list
     elements: str
     default: []
   timeout:
-    description: Seconds for each HTTP request (cut to what is left of O(api_timeout)).
+    description: Seconds for each HTTP request.
     type: int
     default: 30
-  api_timeout:
-    description:
-      - Seconds the whole run may spend waiting on GitHub (requests and the backoff between retries;
-        not waiting for a busy runner, nor C(config.sh)). No request or retry starts past it.
-    type: int
-    default: 60
 notes:
   - The token goes to C(config.sh) in its environment (C(ACTIONS_RUNNER_INPUT_TOKEN)), not its command line.
 seealso:
@@ -192,7 +165,7 @@ action:
   returned: always
   type: str
   sample: keep
-  choices: [keep, relabel, register, replace, deregister, absent, check, sweep, list]
+  choices: [keep, relabel, register, replace, deregister, absent, check, sweep]
 runner:
   description: The runner as GitHub shows it after the action (V({}) when none or not listable).
   returned: always
@@ -212,30 +185,6 @@ listed:
   description: How many runners the scope has (every page read).
   returned: when a credential allows listing
   type: int
-runners:
-  description: The runners whose name starts with O(name_prefix), as GitHub shows them after the waits.
-  returned: when O(state=listed)
-  type: list
-  elements: dict
-idle:
-  description: Names in O(wait_idle) that GitHub shows idle (or not at all).
-  returned: when O(state=listed)
-  type: list
-  elements: str
-busy:
-  description: Names in O(wait_idle) still busy after O(wait_timeout).
-  returned: when O(state=listed)
-  type: list
-  elements: str
-offline:
-  description: Names in O(wait_online) not online after O(wait_timeout).
-  returned: when O(state=listed)
-  type: list
-  elements: str
-out_of_time:
-  description: True when the run failed because GitHub did not answer within O(api_timeout).
-  returned: on failure
-  type: bool
 """
 
 import json
@@ -247,14 +196,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keel.platform.plugins.module_utils import _github as gh
 
 PUBLIC_API = "https://api.github.com"
-MASK = "********"
-
-
-def mask(text, secrets):
-    """text with every secret replaced, for output that goes into a message."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def _summary(runner):
@@ -274,10 +215,6 @@ def _local_id(directory):
         return -1  # a damaged .runner is no registration GitHub knows
 
 
-class CommandFailed(Exception):
-    """A command the module ran on the host failed; the message is already masked."""
-
-
 class Runner:
     """One module run: the client, the scope and the helpers that touch the host."""
 
@@ -285,9 +222,7 @@ class Runner:
         self.module = module
         self.params = module.params
         self.scope = gh.scope_path(self.params["scope"], self.params["target"])
-        self.client = gh.GitHubClient(
-            self.params["api_url"], timeout=self.params["timeout"], budget=self.params["api_timeout"]
-        )
+        self.client = gh.GitHubClient(self.params["api_url"], timeout=self.params["timeout"])
         self.can_list = bool(self.params["token"] or self.params["app_id"])
         if self.can_list:
             gh.authenticate(
@@ -298,16 +233,6 @@ class Runner:
                 app_private_key=self.params["app_private_key"],
                 app_installation_id=self.params["app_installation_id"],
             )
-            self.secret(self.client.token)
-
-    def secret(self, value):
-        """Remember a token fetched at run time: Ansible masks it in results and logs from now on."""
-        if value:
-            self.module.no_log_values.add(value)
-        return value
-
-    def fetch(self, fetcher):
-        return self.secret(fetcher(self.client, self.scope))
 
     def github_url(self):
         if self.params["github_url"]:
@@ -321,8 +246,7 @@ class Runner:
             command, cwd=self.params["directory"], environ_update={"ACTIONS_RUNNER_INPUT_TOKEN": token}
         )
         if rc != 0:
-            output = mask(err or out, [token, *self.module.no_log_values])
-            raise CommandFailed(f"{args[0]} failed in {self.params['directory']} (rc={rc}): {output}")
+            self.module.fail_json(msg=f"{args[0]} failed in {self.params['directory']} (rc={rc}): {err or out}")
 
     def forget_local(self):
         for name in (".runner", ".credentials", ".credentials_rsaparams"):
@@ -331,7 +255,7 @@ class Runner:
                 os.remove(path)
 
     def configure(self):
-        token = self.params["registration_token"] or self.fetch(gh.registration_token)
+        token = self.params["registration_token"] or gh.registration_token(self.client, self.scope)
         labels = ",".join(sorted(set(self.params["labels"])))
         url = gh.registration_url(self.github_url(), self.params["scope"], self.params["target"])
         args = ["./config.sh", "--unattended", "--replace", "--disableupdate", "--url", url, "--name"]
@@ -346,29 +270,11 @@ class Runner:
             args += ["--labels", labels]
         self.run_as_user(args, token)
 
-    def systemctl(self, verb):
-        if self.params["service"]:
-            rc, out, err = self.module.run_command(["systemctl", verb, self.params["service"]])
-            if rc != 0:
-                self.module.fail_json(msg=f"Could not {verb} {self.params['service']}: {err or out}")
-
     def stop_service(self):
-        self.systemctl("stop")
-
-    def wait_for(self, names, pending):
-        """Poll the scope until no runner in names is pending(runner), at most wait_timeout seconds.
-
-        Returns (the runners listed last, the names still pending). Waiting is not GitHub's time,
-        so it does not use the API budget; each poll's requests do.
-        """
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            listed = gh.list_runners(self.client, self.scope)
-            by_name = {r["name"]: r for r in listed}
-            left = sorted(n for n in set(names) if pending(by_name.get(n)))
-            if not left or time.monotonic() >= deadline:
-                return listed, left
-            time.sleep(min(5, max(deadline - time.monotonic(), 0.1)))
+        if self.params["service"]:
+            rc, out, err = self.module.run_command(["systemctl", "stop", self.params["service"]])
+            if rc != 0:
+                self.module.fail_json(msg=f"Could not stop {self.params['service']}: {err or out}")
 
     def wait_idle(self, runner):
         deadline = time.monotonic() + self.params["wait_timeout"]
@@ -376,8 +282,7 @@ class Runner:
             if time.monotonic() >= deadline:
                 self.module.fail_json(
                     msg=f"Runner {runner['name']} is still running a job after {self.params['wait_timeout']} s; "
-                    "it was left as it was (running, registered, its files kept). Run again later or raise the "
-                    "wait timeout.",
+                    "nothing was stopped or removed. Run again later or raise the wait timeout.",
                     runner=_summary(runner),
                 )
             time.sleep(min(5, max(deadline - time.monotonic(), 0.1)))
@@ -435,43 +340,13 @@ def absent(ctx):
     found = ctx.wait_idle(found)
     ctx.stop_service()
     if found is not None:
-        try:
-            if local_id == found["id"] and params["user"]:
-                ctx.run_as_user(["./config.sh", "remove"], ctx.fetch(gh.remove_token))
-            else:
-                gh.delete_runner(ctx.client, ctx.scope, found["id"])
-        except (gh.GitHubError, CommandFailed) as error:
-            # Either fully removed or fully intact: a runner GitHub still knows runs again.
-            ctx.systemctl("start")
-            ctx.module.fail_json(
-                msg=f"Runner {found['name']} could not be deregistered, so it was started again and left as it "
-                f"was: {mask(str(error), ctx.module.no_log_values)}",
-                runner=_summary(found),
-            )
+        if local_id == found["id"] and params["user"]:
+            ctx.run_as_user(["./config.sh", "remove"], gh.remove_token(ctx.client, ctx.scope))
+        else:
+            gh.delete_runner(ctx.client, ctx.scope, found["id"])
     if params["directory"] and os.path.isdir(params["directory"]):
         ctx.forget_local()
     return True, {"action": "deregister", "runner": _summary(found), "listed": len(listed)}
-
-
-def listed(ctx):
-    params = ctx.params
-    prefix = params["name_prefix"] or ""
-    runners, busy = ctx.wait_for(params["wait_idle"], lambda r: r is not None and r.get("busy"))
-    if params["wait_online"]:
-        runners, offline = ctx.wait_for(params["wait_online"], lambda r: r is None or r.get("status") != "online")
-    else:
-        offline = []
-    mine = [_summary(r) for r in sorted(runners, key=lambda r: r["name"]) if r["name"].startswith(prefix)]
-    idle = sorted(set(params["wait_idle"]) - set(busy))
-    return False, {
-        "action": "list",
-        "runner": {},
-        "runners": mine,
-        "idle": idle,
-        "busy": busy,
-        "offline": offline,
-        "listed": len(runners),
-    }
 
 
 def swept(ctx):
@@ -496,7 +371,7 @@ def main():
             "app_private_key": {"type": "str", "no_log": True},
             "app_installation_id": {"type": "int"},
             "registration_token": {"type": "str", "no_log": True},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "swept", "listed"]},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "swept"]},
             "name": {"type": "str"},
             "labels": {"type": "list", "elements": "str", "default": []},
             "runner_group": {"type": "str", "default": "Default"},
@@ -508,10 +383,7 @@ def main():
             "wait_timeout": {"type": "int", "default": 600},
             "name_prefix": {"type": "str"},
             "keep": {"type": "list", "elements": "str", "default": []},
-            "wait_idle": {"type": "list", "elements": "str", "default": []},
-            "wait_online": {"type": "list", "elements": "str", "default": []},
             "timeout": {"type": "int", "default": 30},
-            "api_timeout": {"type": "int", "default": 60},
         },
         mutually_exclusive=[("token", "app_id")],
         required_together=[("app_id", "app_private_key")],
@@ -522,7 +394,6 @@ def main():
             ("state", "absent", ("token", "app_id"), True),
             ("state", "swept", ("name_prefix",)),
             ("state", "swept", ("token", "app_id"), True),
-            ("state", "listed", ("token", "app_id"), True),
         ],
         supports_check_mode=True,
     )
@@ -531,17 +402,9 @@ def main():
         module.fail_json(msg="state=present needs directory and user (the runner release and who runs it).")
     try:
         ctx = Runner(module)
-        states = {"present": present, "absent": absent, "swept": swept, "listed": listed}
-        changed, result = states[module.params["state"]](ctx)
-    except CommandFailed as error:
-        module.fail_json(msg=str(error))
+        changed, result = {"present": present, "absent": absent, "swept": swept}[module.params["state"]](ctx)
     except gh.GitHubError as error:
-        module.fail_json(
-            msg=mask(str(error), module.no_log_values),
-            status=error.status,
-            out_of_time=isinstance(error, gh.GitHubTimeout),
-            exception=mask(traceback.format_exc(), module.no_log_values),
-        )
+        module.fail_json(msg=str(error), status=error.status, exception=traceback.format_exc())
     if module._diff:
         before = {
             "registered": result["action"] not in ("register", "absent"),

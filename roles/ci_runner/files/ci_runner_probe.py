@@ -1,12 +1,10 @@
 # What the ci_runner role needs to know before it changes anything, printed as
 # one JSON object in one round trip. Arguments: the runners' home directory,
-# the release archive path, the encrypted credential path, the helpers' directory,
-# the runner user's name.
+# the release archive path, the encrypted credential path, the helpers' directory.
 import grp
 import importlib.util
 import json
 import os
-import pwd
 import shutil
 import sys
 
@@ -38,60 +36,8 @@ def instances(home):
     return found
 
 
-def login_defs(key, default):
-    """A numeric setting of /etc/login.defs (useradd's system account range)."""
-    try:
-        with open("/etc/login.defs", encoding="utf-8") as handle:
-            for line in handle:
-                fields = line.split()
-                if len(fields) >= 2 and fields[0] == key and fields[1].isdigit():
-                    return int(fields[1])
-    except OSError:
-        pass
-    return default
-
-
-def account(name, home):
-    """The runner user's passwd entry and group as they are now (None when absent)."""
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        user = None
-    else:
-        try:
-            layout = os.stat(os.path.join(entry.pw_dir, "releases")).st_uid == entry.pw_uid
-        except OSError:
-            layout = False
-        user = {
-            "uid": entry.pw_uid,
-            "gecos": entry.pw_gecos,
-            "home": entry.pw_dir,
-            # An account made by a release of the role that did not set the GECOS mark yet.
-            "runner_layout": layout and entry.pw_dir == home,
-        }
-    try:
-        group = {"gid": grp.getgrnam(name).gr_gid}
-    except KeyError:
-        group = None
-    return {
-        "user": user,
-        "group": group,
-        "sys_uid_max": login_defs("SYS_UID_MAX", 999),
-        "sys_gid_max": login_defs("SYS_GID_MAX", 999),
-    }
-
-
-def restart_pending(config_dir):
-    """Runners whose restart an earlier run deferred because they were busy."""
-    try:
-        names = os.listdir(config_dir)
-    except FileNotFoundError:
-        return []
-    return sorted(n.removesuffix(".restart-pending") for n in names if n.endswith(".restart-pending"))
-
-
 def main():
-    home, archive, credential, lib_dir, user = sys.argv[1:6]
+    home, archive, credential, lib_dir = sys.argv[1:5]
     try:
         with open(credential + ".sha256", encoding="utf-8") as handle:
             credential_sha256 = handle.read().strip()
@@ -114,8 +60,6 @@ def main():
                 "docker": shutil.which("docker") is not None,
                 "cryptography": importlib.util.find_spec("cryptography") is not None,
                 "python_apt": importlib.util.find_spec("apt") is not None,
-                "account": account(user, home),
-                "restart_pending": restart_pending(os.path.dirname(credential)),
             }
         )
     )

@@ -57,21 +57,3 @@ def test_variables_are_prefixed_typed_and_described(role):
         assert spec.get("description"), f"{name} has no description"
         if spec["type"] == "list":
             assert spec.get("elements"), f"{name} has no elements type"
-
-
-SECRET_NAME = ("token", "private_key", "password", "secret")
-
-
-def secret_options(options: dict, prefix: str = "") -> list[tuple[str, dict]]:
-    """Options (and suboptions) whose name says they carry a secret."""
-    found = []
-    for name, spec in options.items():
-        if any(word in name for word in SECRET_NAME) and spec.get("type", "str") == "str":
-            found.append((prefix + name, spec))
-        found += secret_options(spec.get("options") or {}, f"{prefix}{name}.")
-    return found
-
-
-def test_secret_options_are_no_log(role):
-    options = load(role)[1]
-    assert sorted(name for name, spec in secret_options(options) if not spec.get("no_log")) == []
