@@ -13,7 +13,7 @@ description:
     service, all pages, and returns rows and totals with the untagged share called out.
   - Writes C(<basename>.csv), C(<basename>.md) and C(<basename>.png) to O(output_dir); files are only
     rewritten when their content changes.
-  - The PNG (1000x500) is a stacked bar chart drawn by matplotlib: one bar per period with its total on top,
+  - The PNG (1000x500) is a stacked bar chart drawn by matplotlib, with one bar per period and its total on top,
     a segment per tag value (untagged in grey, on top), cost in the report's unit (USD) on the y axis and a
     legend of the tag values; the Markdown names each value's colour.
   - matplotlib is optional. Without it the module still writes the CSV and the Markdown, warns, and says in

@@ -12,7 +12,7 @@ description:
   - The report of M(keel.platform.cost_tags) without any write, with counts by resource type and key
     (compliant, fixable, not fixable, exempt), non-compliant resources ranked by their monthly cost
     estimate, live exemptions and expired exceptions.
-  - Only reads, as every C(*_info) module: it writes nothing to AWS or to disk and never fails on the
+  - Only reads, as every C(*_info) module does. It writes nothing to AWS or to disk and never fails on the
     figures it reports. Gate on C(summary.compliance) with M(ansible.builtin.assert); publish the figures
     for Prometheus with the P(keel.platform.cost_tags_metrics#filter) filter and M(ansible.builtin.copy)
     (C(playbooks/cost_tags.yml) does both).

@@ -19,7 +19,8 @@ BY_PERIOD = {
 NAMES = ["payments", "search", UNTAGGED]
 
 
-def chart(by_period=BY_PERIOD, names=NAMES, granularity="MONTHLY"):
+def chart(by_period=None, names=None, granularity="MONTHLY"):
+    by_period, names = by_period or BY_PERIOD, names or NAMES
     palette = _cost_chart.colours(names, UNTAGGED)
     return _cost_chart.figure(by_period, names, palette, "Cost by team", "USD", "team", granularity)
 
@@ -29,8 +30,13 @@ def segments(fig):
     axes = fig.axes[0]
     return {
         container.get_label(): [
-            (round(bar.get_x() + bar.get_width() / 2, 6), bar.get_y(), bar.get_height(), to_hex(bar.get_facecolor()))
-            for bar in container
+            (
+                round(rect.get_x() + rect.get_width() / 2, 6),
+                rect.get_y(),
+                rect.get_height(),
+                to_hex(rect.get_facecolor()),
+            )
+            for rect in container
         ]
         for container in axes.containers
     }

@@ -113,7 +113,7 @@ def test_the_chart_shows_a_stacked_bar_per_month_with_its_title(run_main, ce, tm
     assert axes.get_title() == "Cost by team, 2026-08-01 to 2026-10-31"
     assert [container.get_label() for container in axes.containers] == ["payments", "search", "(untagged)"]
     assert [len(container) for container in axes.containers] == [3, 3, 3]
-    assert [bar.get_height() for bar in axes.containers[1]] == [80.0, 60.0, 40.0]
+    assert [rect.get_height() for rect in axes.containers[1]] == [80.0, 60.0, 40.0]
 
 
 def test_without_matplotlib_csv_and_markdown_are_written_and_the_skip_is_explained(run_main, ce, tmp_path, monkeypatch):
