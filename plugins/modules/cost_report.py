@@ -180,11 +180,12 @@ def _report_files(params, table, summary):
     files = {"csv": stem + ".csv", "markdown": stem + ".md"}
     if not skipped:
         files["png"] = stem + ".png"
+    # People read a period by its last day; Cost Explorer's end is the day after.
     markdown = to_markdown(
         summary,
         params["tag_key"],
         params["start"],
-        params["end"],
+        last_day(params["end"]),
         palette,
         chart=os.path.basename(files["png"]) if not skipped else None,
         chart_skipped=skipped,

@@ -92,6 +92,7 @@ def test_the_report_files_then_nothing_changes(run_main, ce, tmp_path):
     table = list(csv.DictReader(io.StringIO((tmp_path / "cost-report.csv").read_text())))
     assert len(table) == 9
     markdown = (tmp_path / "cost-report.md").read_text()
+    assert markdown.startswith("# Cost by `team` from 2026-08-01 to 2026-10-31\n")  # as the chart's title says
     assert "| payments | 400.00 | 54.05 % | #1f77b4 |" in markdown
     assert "| (untagged) | 160.00 | 21.62 % | #7f7f7f |" in markdown
     assert "![Cost by team per period](cost-report.png)" in markdown
