@@ -178,13 +178,3 @@ def summarise(plans, failed=()):
         "changes": sum(1 for result in plans if result["add"] or result["remove"]),
         "by_type": counts,
     }
-
-
-def untagged_metrics(plans):
-    """{(resource type, key): resources missing or breaking that key before the run} (exempt ones excluded)."""
-    counts = {}
-    for result in plans:
-        for action in result["actions"]:
-            if action.get("status") in ("missing", "invalid"):
-                counts[(result["type"], action["key"])] = counts.get((result["type"], action["key"]), 0) + 1
-    return counts

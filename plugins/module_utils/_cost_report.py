@@ -36,6 +36,11 @@ def period(start, end):
     return first.isoformat(), after.isoformat()
 
 
+def last_day(end):
+    """The last day of a period given by its exclusive end (an ISO date), as an ISO date."""
+    return (datetime.date.fromisoformat(end) - datetime.timedelta(days=1)).isoformat()
+
+
 def request(start, end, granularity, tag_key, metric):
     """GetCostAndUsage parameters: one group per (tag value, service)."""
     return {
@@ -106,8 +111,9 @@ def to_csv(table):
     return buffer.getvalue()
 
 
-def to_markdown(summary, tag_key, start, end, colours=None, chart=None):
-    """A report for people: totals by tag value (with chart colours), the untagged share, top services."""
+def to_markdown(summary, tag_key, start, end, colours=None, chart=None, chart_skipped=None):
+    """A report for people: totals by tag value (with chart colours), the untagged share, top services, and the
+    chart (file name `chart`) or why it was skipped (`chart_skipped`)."""
     unit = summary["unit"]
     lines = [
         f"# Cost by `{tag_key}` from {start} to {end}",
@@ -125,5 +131,7 @@ def to_markdown(summary, tag_key, start, end, colours=None, chart=None):
     lines += ["", f"| Service | Cost ({unit}) |", "|---|---:|"]
     lines += [f"| {service} | {amount:.2f} |" for service, amount in summary["by_service"].items()]
     if chart:
-        lines += ["", f"![Cost by {tag_key} over time]({chart})"]
+        lines += ["", f"![Cost by {tag_key} per period]({chart})"]
+    elif chart_skipped:
+        lines += ["", f"Chart skipped: {chart_skipped}."]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from collections import Counter
 from ansible_collections.keel.platform.plugins.module_utils import _aws
 from ansible_collections.keel.platform.plugins.module_utils._aws_resources import RESOURCE_TYPES, ListingError, discover
 from ansible_collections.keel.platform.plugins.module_utils._cost_estimates import rank_untagged
-from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
+from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
     CostPolicyError,
     load_policy,
@@ -162,20 +162,3 @@ def failure_message(changing, failed, shown=3):
         f"{len(applied)} of the {len(changing)} resource(s) to change were changed; "
         f"{len(failed)} could not be (see failures): {listed}"
     )
-
-
-def metrics_text(plans):
-    """Prometheus text exposition of keel_untagged_resources by resource type and key."""
-    lines = [
-        "# HELP keel_untagged_resources Resources missing a required cost tag or carrying an invalid value.",
-        "# TYPE keel_untagged_resources gauge",
-    ]
-    for (kind, key), count in sorted(untagged_metrics(plans).items()):
-        lines.append(f'keel_untagged_resources{{resource_type="{kind}",key="{key}"}} {count}')
-    summary = summarise(plans)
-    lines += [
-        "# HELP keel_cost_tag_compliance_ratio Share of resources compliant with the cost policy.",
-        "# TYPE keel_cost_tag_compliance_ratio gauge",
-        f"keel_cost_tag_compliance_ratio {summary['compliance'] / 100:.4f}",
-    ]
-    return "\n".join(lines) + "\n"

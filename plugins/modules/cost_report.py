@@ -11,16 +11,21 @@ version_added: 0.1.0
 description:
   - Reads GetCostAndUsage over a period, grouped by a cost-allocation tag (for example C(team)) and by
     service, all pages, and returns rows and totals with the untagged share called out.
-  - Writes C(<basename>.csv), C(<basename>.md) and C(<basename>.png) (a line chart of cost by tag
-    value over time with a title, the values of its grid lines, the first and last period and a
-    legend of the tag values; colours also named in the Markdown) to O(output_dir); files are only
+  - Writes C(<basename>.csv), C(<basename>.md) and C(<basename>.png) to O(output_dir); files are only
     rewritten when their content changes.
+  - The PNG (1000x500) is a stacked bar chart drawn by matplotlib, with one bar per period and its total on top,
+    a segment per tag value (untagged in grey, on top), cost in the report's unit (USD) on the y axis and a
+    legend of the tag values; the Markdown names each value's colour.
+  - matplotlib is optional. Without it the module still writes the CSV and the Markdown, warns, and says in
+    the Markdown and in RV(chart_skipped) that the chart was skipped and why.
   - Optionally activates cost-allocation tag keys that are not active yet (ListCostAllocationTags,
     UpdateCostAllocationTagsStatus), so Cost Explorer starts grouping by them.
 author:
   - Keel platform team (@keel-platform)
 extends_documentation_fragment:
   - keel.platform.aws
+requirements:
+  - matplotlib (optional, for the chart)
 attributes:
   check_mode:
     description: Reads costs; writes no file and activates no tag key, reporting what would change.
@@ -94,9 +99,13 @@ summary:
   returned: always
   type: dict
 files:
-  description: Paths of the CSV, Markdown and PNG files.
+  description: Paths of the CSV (C(csv)), Markdown (C(markdown)) and, when it was drawn, PNG (C(png)) files.
   returned: when O(output_dir) is set
   type: dict
+chart_skipped:
+  description: Why no chart was drawn (matplotlib is not installed for the Python that runs the module).
+  returned: when O(output_dir) is set and matplotlib is missing
+  type: str
 activated:
   description: Tag keys activated by this run (or that would be, in check mode).
   returned: always
@@ -107,11 +116,12 @@ activated:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.keel.platform.plugins.module_utils import _aws
+from ansible_collections.keel.platform.plugins.module_utils import _aws, _cost_chart
 from ansible_collections.keel.platform.plugins.module_utils._atomic_file import write_atomic
 from ansible_collections.keel.platform.plugins.module_utils._aws_module import Clients, aws_argument_spec
 from ansible_collections.keel.platform.plugins.module_utils._cost_report import (
     UNTAGGED,
+    last_day,
     period,
     request,
     rows,
@@ -119,7 +129,6 @@ from ansible_collections.keel.platform.plugins.module_utils._cost_report import 
     to_csv,
     to_markdown,
 )
-from ansible_collections.keel.platform.plugins.module_utils._png_chart import colours, line_chart
 
 
 def _results(ce, params):
@@ -158,6 +167,58 @@ def _write(path, data, check_mode):
     if not check_mode:
         write_atomic(path, data)
     return True
+
+
+def _report_files(params, table, summary):
+    """({kind: path}, {kind: bytes}, why the chart was skipped or None) of the report in output_dir."""
+    stem = os.path.join(params["output_dir"], params["basename"])
+    names = [name for name in summary["by_tag"] if name != UNTAGGED] + (
+        [UNTAGGED] if UNTAGGED in summary["by_tag"] else []
+    )
+    palette = _cost_chart.colours(names, UNTAGGED)
+    skipped = _cost_chart.skipped_reason()
+    files = {"csv": stem + ".csv", "markdown": stem + ".md"}
+    if not skipped:
+        files["png"] = stem + ".png"
+    # People read a period by its last day; Cost Explorer's end is the day after.
+    markdown = to_markdown(
+        summary,
+        params["tag_key"],
+        params["start"],
+        last_day(params["end"]),
+        palette,
+        chart=os.path.basename(files["png"]) if not skipped else None,
+        chart_skipped=skipped,
+    )
+    contents = {"csv": to_csv(table).encode(), "markdown": markdown.encode()}
+    if not skipped:
+        figure = _cost_chart.figure(
+            summary["by_period"],
+            names,
+            palette,
+            title=f"Cost by {params['tag_key']}, {params['start']} to {last_day(params['end'])}",
+            unit=summary["unit"],
+            tag_key=params["tag_key"],
+            granularity=params["granularity"],
+        )
+        contents["png"] = _cost_chart.png(figure)
+    return files, contents, skipped
+
+
+def _write_report(module, params, table, summary, result):
+    """Write the report's files (not in check mode); True when one of them changes."""
+    files, contents, skipped = _report_files(params, table, summary)
+    if skipped:
+        module.warn(f"cost_report: the chart was skipped: {skipped}")
+        result["chart_skipped"] = skipped
+    changed = False
+    try:
+        for kind, path in files.items():
+            changed |= _write(path, contents[kind], module.check_mode)
+    except OSError as error:
+        module.fail_json(msg=f"cannot write the report to {params['output_dir']}: {error}")
+    result["files"] = files
+    return changed
 
 
 def main():
@@ -212,34 +273,7 @@ def main():
     summary = summarise(table)
     result = {"rows": table, "summary": summary, "activated": activate}
     if params["output_dir"]:
-        stem = os.path.join(params["output_dir"], params["basename"])
-        files = {"csv": stem + ".csv", "markdown": stem + ".md", "png": stem + ".png"}
-        names = [name for name in summary["by_tag"] if name != UNTAGGED] + (
-            [UNTAGGED] if UNTAGGED in summary["by_tag"] else []
-        )
-        palette = colours(names)
-        series = {
-            name: {start: values.get(name, 0.0) for start, values in summary["by_period"].items()} for name in names
-        }
-        contents = {
-            "csv": to_csv(table),
-            "markdown": to_markdown(
-                summary, params["tag_key"], params["start"], params["end"], palette, os.path.basename(files["png"])
-            ),
-            "png": line_chart(
-                series,
-                list(summary["by_period"]),
-                palette,
-                title=f"Cost by {params['tag_key']}, {params['start']} to {params['end']}",
-            ),
-        }
-        try:
-            for kind, path in files.items():
-                data = contents[kind]
-                changed |= _write(path, data if isinstance(data, bytes) else data.encode(), module.check_mode)
-        except OSError as error:
-            module.fail_json(msg=f"cannot write the report to {params['output_dir']}: {error}")
-        result["files"] = files
+        changed |= _write_report(module, params, table, summary, result)
     module.exit_json(changed=changed, **result)
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -21,11 +22,10 @@ from tests.fixtures.ansible_module import CREDENTIALS, run_module  # noqa: E402
 from tests.fixtures.aws_estate import seed_cost_explorer  # noqa: E402
 from tests.fixtures.aws_proxy import AwsProxy  # noqa: E402
 from tests.fixtures.moto_server import MotoServer  # noqa: E402
-from tests.unit.plugins.module_utils.test__png_chart import read_png  # noqa: E402
 
 MONTHS = [("2026-08-01", "2026-09-01"), ("2026-09-01", "2026-10-01"), ("2026-10-01", "2026-11-01")]
 COSTS = {"team$payments": [120.0, 130.0, 150.0], "team$search": [80.0, 60.0, 40.0], "team$": [50.0, 50.0, 60.0]}
-PALETTE_FIRST = (31, 119, 180)
+PALETTE_FIRST, UNTAGGED_GREY = (31, 119, 180), (127, 127, 127)
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,10 @@ def test_report_as_data_csv_markdown_and_png_then_nothing_changes(server, tmp_pa
     markdown = Path(result["files"]["markdown"]).read_text()
     assert "Untagged: **160.00 USD** (21.62 %)" in markdown
     assert "| payments | 400.00 | 54.05 % | #1f77b4 |" in markdown
-    width, height, rows = read_png(Path(result["files"]["png"]).read_bytes())
-    assert (width, height) == (800, 400)
-    assert any(PALETTE_FIRST in row for row in rows)
+    image = Image.open(result["files"]["png"])
+    assert (image.format, image.size) == ("PNG", (1000, 500))
+    drawn = {colour for _count, colour in image.convert("RGB").getcolors(1_000_000)}
+    assert {PALETTE_FIRST, UNTAGGED_GREY} <= drawn
     again = report(server, output_dir=str(tmp_path))
     assert not again["changed"]
 

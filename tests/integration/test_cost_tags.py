@@ -173,7 +173,7 @@ def test_check_mode_changes_nothing_and_reports_the_exact_plan(account):
     assert all(len(batch["arns"]) <= 20 for batch in result["batches"])
 
 
-def test_exceptions_hold_until_they_expire_and_the_threshold_fails(account, tmp_path):
+def test_exceptions_hold_until_they_expire(account, tmp_path):
     exceptions = tmp_path / "exceptions.yml"
     exceptions.write_text(
         json.dumps(
@@ -190,24 +190,24 @@ def test_exceptions_hold_until_they_expire_and_the_threshold_fails(account, tmp_
             }
         )
     )
-    args = {
-        "exceptions_file": str(exceptions),
-        "resource_types": ["database"],
-        "write_metrics": True,
-        "metrics_dir": str(tmp_path / "prom"),
-    }
+    args = {"exceptions_file": str(exceptions), "resource_types": ["database"]}
     held = run(account, "cost_tags_info", dict(args, today="2026-12-31"))
     assert {e["id"] for e in held["exempt"]} == {"orphan-db"}
     assert not held["expired_exceptions"]
     assert held["summary"]["compliance"] == 100.0
-    expired = run(account, "cost_tags_info", dict(args, today="2027-01-01", threshold=60))
-    assert expired["failed"]
-    assert "below the threshold of 60.0%" in expired["msg"]
+    expired = run(account, "cost_tags_info", dict(args, today="2027-01-01"))
+    # An *_info module reports low compliance; gating on it is the playbook's job (test_demo_playbooks.py).
+    assert not expired.get("failed")
+    assert not expired["changed"]
+    assert expired["summary"]["compliance"] < 60
     assert [e["id"] for e in expired["expired_exceptions"]] == ["orphan-db"]  # a "*" exception, listed once
     assert expired["untagged"][0]["id"] == "orphan-db"
     assert expired["untagged"][0]["monthly_cost"] > 0
-    metrics = (tmp_path / "prom" / "keel_cost_tags.prom").read_text()
-    assert 'keel_untagged_resources{resource_type="database",key="team"} 1' in metrics
+    assert (
+        expired["summary"]["by_type"]["database"]["team"]["fixed"]
+        + expired["summary"]["by_type"]["database"]["team"]["not_fixable"]
+        == 1
+    )
 
 
 def test_per_arn_failures_are_reported_and_the_rest_applied(account):

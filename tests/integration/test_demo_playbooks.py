@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The demo's AWS side against moto_server on 127.0.0.1: inventories/local finds the seeded
 "instances" and groups them as site.yml expects; playbooks/cost_tags.yml plans without writing,
-applies, reports, and its compliance gate fails a run below the threshold."""
+applies, reports, publishes compliance for the node exporter, and its compliance gate fails a run
+below the threshold."""
 
 from __future__ import annotations
 
@@ -98,15 +99,53 @@ def test_apply_fixes_tags_and_writes_the_report(account):
     assert report["summary"]["total"] == pytest.approx(sum(sum(v) for v in demo.MONTHLY_COSTS.values()))
 
 
-def test_compliance_gate_fails_below_the_threshold(account):
-    completed, output = cost_tags(account, "-e", "keel_cost_compliance_threshold=99")
+def metric_samples(text):
+    return dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+
+
+def test_compliance_gate_fails_below_the_threshold_after_the_evidence_is_written(account):
+    metrics = account["dir"] / "textfile"
+    metrics.mkdir()
+    completed, output = cost_tags(
+        account, "-e", "keel_cost_compliance_threshold=99", "-e", f"keel_cost_metrics_dir={metrics}"
+    )
     assert completed.returncode != 0
+    summary = task_result(output, "Measure compliance after enforcement")["summary"]
+    assert summary["compliance"] < 99
     gate = task_result(output, "Fail when compliance is below the gate")
     assert gate["failed"]
-    assert gate["msg"].startswith("cost-tag compliance is ")
-    assert gate["msg"].endswith("below the threshold of 99.0%")
-    # The report is written before the gate fails: a failed CI job keeps its evidence.
+    assert gate["msg"] == (
+        f"cost-tag compliance is {summary['compliance']}% ({summary['compliant']} of {summary['resources']} "
+        "resources), below the threshold of 99.0%"
+    )
+    # The report and the metrics are written before the gate fails: a failed CI job keeps its evidence.
     assert task_result(output, "Write the cost report")["summary"]["total"] > 0
+    assert [path.name for path in metrics.iterdir()] == ["keel_cost_tags.prom"]  # no temporary file left
+    samples = metric_samples((metrics / "keel_cost_tags.prom").read_text())
+    assert float(samples["keel_cost_tag_compliance_ratio"]) == pytest.approx(summary["compliance"] / 100, abs=1e-4)
+    for kind, keys in summary["by_type"].items():
+        for key, cell in keys.items():
+            untagged = samples[f'keel_untagged_resources{{resource_type="{kind}",key="{key}"}}']
+            assert int(untagged) == cell["fixed"] + cell["not_fixable"]
+    assert any(int(value) > 0 for series, value in samples.items() if series.startswith("keel_untagged_resources"))
+
+
+def test_compliance_gate_passes_at_the_threshold(account):
+    completed, output = cost_tags(account)
+    compliance = task_result(output, "Measure compliance after enforcement")["summary"]["compliance"]
+    completed, output = cost_tags(account, "-e", f"keel_cost_compliance_threshold={compliance}")
+    assert completed.returncode == 0, completed.stdout[-2000:]
+    assert not task_result(output, "Fail when compliance is below the gate").get("failed")
+
+
+@pytest.mark.parametrize("threshold", ["150", "ninety", "-5"])
+def test_a_threshold_that_is_no_percentage_is_refused_before_any_call(account, threshold):
+    completed, output = cost_tags(account, "-e", f"keel_cost_compliance_threshold={threshold}")
+    assert completed.returncode != 0
+    gate = task_result(output, "Check that the compliance gate is a percentage")
+    assert gate["msg"] == f"Set keel_cost_compliance_threshold to a percentage between 0 and 100 (got {threshold})."
+    with pytest.raises(AssertionError, match="no task 'Enforce the cost policy"):
+        task_result(output, "Enforce the cost policy (plan)")
 
 
 def test_unknown_mode_is_refused_before_any_call(account):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise, untagged_metrics
+from ansible_collections.keel.platform.plugins.module_utils._cost_plan import plan, summarise
 from ansible_collections.keel.platform.plugins.module_utils._cost_policy import (
     CostPolicyError,
     evaluate,
@@ -113,7 +113,7 @@ def test_never_more_than_fifty_tags():
     assert by_key(result[0])["team"]["action"] == "not_fixable"
 
 
-def test_summary_counts_and_metrics():
+def test_summary_counts():
     policy = parse_policy(POLICY)
     plans = plan(
         policy,
@@ -141,7 +141,7 @@ def test_summary_counts_and_metrics():
     }
     assert renamed[0]["compliant"]
     assert summarise(renamed)["by_type"]["instance"]["team"]["compliant"] == 1
-    assert untagged_metrics(renamed) == {}
+    assert summarise(renamed)["by_type"]["instance"]["team"]["fixed"] == 0
     defaulted = plan(
         policy, [resource("instance", "i-9", {"aws:autoscaling:groupName": "checkout-1", "cost-center": "cc-1"})], TODAY
     )
@@ -149,7 +149,6 @@ def test_summary_counts_and_metrics():
     failed = summarise(defaulted, {"arn:instance/i-9": "AccessDenied: no"})["by_type"]["instance"]["team"]
     assert failed["not_fixable"] == 1
     assert failed["reasons"] == {"AccessDenied: no": 1}
-    assert untagged_metrics(plans) == {("volume", "team"): 1, ("volume", "cost-center"): 1}
 
 
 @pytest.mark.parametrize(
