@@ -1,7 +1,8 @@
 # keel.platform — every entry point a developer or CI needs.
 #   make demo        the fleet story on local containers with moto as AWS (scripts/demo.py)
 #   make test        the whole suite: lint, sanity, unit, integration, playbook tests, Molecule
-#   make test-fast   lint, sanity and unit tests (no AWS, no containers)
+#   make test-fast   lint, sanity, unit tests and the documentation site (no AWS, no containers)
+#   make docs        role READMEs from argument specs, and the documentation site in build/docs/html
 #   make ee          write the execution environment's build context to build/ee
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
 SHELL := /bin/bash
@@ -24,8 +25,8 @@ export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror
 BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit \
-	integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
+.PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff galaxy-importer sanity unit \
+	install-test integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
 	constraints clean
 
 help:
@@ -42,9 +43,9 @@ testbed:
 demo: venv testbed
 	$(BIN)/python scripts/demo.py
 
-test: test-fast integration playbooks molecule
+test: test-fast install-test integration playbooks molecule
 
-test-fast: lint sanity unit
+test-fast: lint sanity unit docs
 
 # The scenarios of the roles (and plugins they use) changed since BASE; a
 # change to what every scenario shares runs them all.
@@ -53,7 +54,7 @@ test-changed: lint unit
 	echo "scenarios touched since $(BASE): $${scenarios:-none}"; \
 	for scenario in $$scenarios; do $(MAKE) --no-print-directory molecule-$$scenario || exit 1; done
 
-lint: yamllint ansible-lint ruff actionlint
+lint: yamllint ansible-lint ruff actionlint galaxy-importer
 
 yamllint: venv
 	yamllint --strict .
@@ -70,12 +71,21 @@ ruff: venv
 	ruff check .
 	ruff format --check .
 
+# Galaxy's and Automation Hub's import checks on a fresh tarball; any warning fails.
+galaxy-importer: venv
+	scripts/galaxy_importer.sh
+
 sanity: venv
 	scripts/testbed.sh tools
 	scripts/sanity.sh
 
 unit: venv
 	pytest tests/unit
+
+# The built tarball installed into a fresh virtualenv with only ansible-core, the declared
+# collections (offline, from the pinned ansible package) and requirements/controller.txt.
+install-test: venv testbed
+	pytest tests/install
 
 # ansible-inventory against moto_server on 127.0.0.1 (about a minute).
 integration: venv
@@ -98,6 +108,7 @@ ee: venv
 
 docs: venv
 	$(BIN)/python scripts/role_docs.py
+	scripts/docs_site.sh
 
 bench-hardening: venv testbed
 	$(BIN)/python bench/hardening/run.py

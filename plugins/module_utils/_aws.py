@@ -34,6 +34,8 @@ except ImportError:
     HAS_BOTO3 = False
     AWS_ERRORS = ()
 
+# galaxy.yml is the version's source. Modules run from an AnsiballZ payload that carries no
+# MANIFEST.json, so the version is repeated here and tests/unit/test_version.py keeps the two equal.
 KEEL_VERSION = "0.1.0"
 USER_AGENT_EXTRA = "keel.platform/" + KEEL_VERSION
 
