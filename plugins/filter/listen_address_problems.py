@@ -50,60 +50,17 @@ _value:
   elements: str
 """
 
-import ipaddress
-import re
+from ansible_collections.keel.platform.plugins.plugin_utils.networks import host_problem, port_problem
 
-HOST_NAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
-)
 HINT = "give an IPv4 address, a host name, an IPv6 address in brackets ([::1]), or nothing for every interface"
-
-
-def _host_problem(host: str, name: str) -> str | None:
-    if host == "":
-        return None
-    if host.startswith("[") and host.endswith("]"):
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            return f"{name} {host!r} is not an IPv6 address in brackets: {HINT}."
-        return None
-    try:
-        ipaddress.IPv6Address(host)
-    except ValueError:
-        pass
-    else:
-        return f"{name} {host!r} is an IPv6 address: put it in brackets ([{host}])."
-    if ":" in host:
-        return f"{name} {host!r} has a port or is malformed: {HINT}; the port goes in its own variable."
-    if re.fullmatch(r"[0-9.]+", host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            return f"{name} {host!r} is not an IPv4 address: {HINT}."
-        return None
-    if not HOST_NAME.match(host):
-        return f"{name} {host!r} is not a host name: {HINT}."
-    return None
-
-
-def _port_problem(port: object, name: str) -> str | None:
-    if isinstance(port, bool):
-        return f"{name} {port!r} is not a port: give a whole number from 1 to 65535."
-    try:
-        number = int(str(port).strip()) if isinstance(port, str) else port
-    except ValueError:
-        number = None
-    if not isinstance(number, int) or not 1 <= number <= 65535:
-        return f"{name} {port!r} is not a port: give a whole number from 1 to 65535."
-    return None
 
 
 def listen_address_problems(address, port, address_name="address", port_name="port"):
     """Return one message per problem of ADDRESS and PORT; [] when they are valid."""
     if not isinstance(address, str):
         return [f"{address_name} {address!r} is not a string: {HINT}."]
-    found = [_host_problem(address.strip(), address_name), _port_problem(port, port_name)]
+    host = address.strip()
+    found = [host_problem(host, address_name, HINT) if host else None, port_problem(port, port_name)]
     if address != address.strip():
         found.insert(0, f"{address_name} {address!r} has leading or trailing spaces.")
     return [problem for problem in found if problem]
