@@ -4,6 +4,8 @@
 #   make test-fast   lint, sanity, unit tests and the documentation site (no AWS, no containers)
 #   make docs        role READMEs from argument specs, and the documentation site in build/docs/html
 #   make ee          write the execution environment's build context to build/ee
+#   make ara-report  ARA's static report of the runs recorded with scripts/ara_record.py, in build/ara
+#   make ara-server  ARA's web UI on those runs, on 127.0.0.1:8000 (ARA_PORT=N for another port)
 #   make test-changed  lint, unit tests and only the Molecule scenarios a change touches (BASE=main)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,10 +25,11 @@ export KEEL_DEBIAN_MIRROR ?= $(shell scripts/testbed.sh mirror)
 export KEEL_DEBIAN_SECURITY_MIRROR ?= $(shell scripts/testbed.sh security-mirror)
 
 BASE ?= main
+ARA_PORT ?= 8000
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff galaxy-importer sanity unit \
-	install-test integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
+	install-test integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs ara-report ara-server bench-hardening bench-inventory bench-cost-tags \
 	constraints clean
 
 help:
@@ -91,8 +94,10 @@ install-test: venv testbed
 integration: venv
 	pytest tests/integration
 
-# site.yml, fleet_update.yml and drift.yml on five containers (keel-fleet-*).
+# site.yml, fleet_update.yml and drift.yml on five containers (keel-fleet-*);
+# the rollout's ARA report is read through Debian's Chromium.
 playbooks: venv testbed
+	scripts/testbed.sh browser
 	pytest tests/playbooks
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
@@ -105,6 +110,13 @@ ee: venv
 	rm -rf build/ee build/ee-collection
 	ansible-galaxy collection build --output-path build/ee-collection . >/dev/null
 	ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
+
+# ARA's records (ARA_BASE_DIR or ARA_DATABASE_NAME, default ~/.ara/server/ansible.sqlite); see docs/ara.md.
+ara-report: venv
+	$(BIN)/python scripts/ara_record.py report build/ara
+
+ara-server: venv
+	$(BIN)/python scripts/ara_record.py serve 127.0.0.1:$(ARA_PORT)
 
 docs: venv
 	$(BIN)/python scripts/role_docs.py

@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import ara_record  # noqa: E402
 
 from tests.fixtures.ansible_module import CREDENTIALS  # noqa: E402
 from tests.fixtures.aws_estate import seed_cost, seed_cost_explorer, seed_hosts, write_amis_file  # noqa: E402
@@ -91,15 +94,19 @@ def docker(*args, check=True):
 
 
 def ansible_env(endpoint):
-    return {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "AWS_ENDPOINT_URL": endpoint,
-        # Per-host reports of what changed (fleet_update, drift) and each task's duration in the logs.
-        "ANSIBLE_CALLBACKS_ENABLED": "keel.platform.change_report,ansible.posix.profile_tasks",
-        "KEEL_REPORT_DIR": str(OUT / "reports"),
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-    }
+    # ARA records every run of the story in its own SQLite database under OUT (shown at the end).
+    return ara_record.environment(
+        {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "AWS_ENDPOINT_URL": endpoint,
+            # Per-host reports of what changed (fleet_update, drift) and each task's duration in the logs.
+            "ANSIBLE_CALLBACKS_ENABLED": "keel.platform.change_report,ansible.posix.profile_tasks",
+            "KEEL_REPORT_DIR": str(OUT / "reports"),
+            "ARA_BASE_DIR": str(OUT / "ara"),
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+        }
+    )
 
 
 def playbook(name, env, *args, log_name=None, expect_failure=False):
@@ -362,6 +369,9 @@ def run_story(env):
     note(f"Prometheus targets: http://127.0.0.1:{PROMETHEUS_PORT}/targets (with KEEL_DEMO_KEEP=1)")
     note(f"Cost report: {OUT / 'cost'} (CSV, Markdown, PNG)")
     note(f"Playbook logs: {OUT}/*.log")
+    report = ara_record.generate(OUT / "ara-report", env)
+    note(f"ARA's record of every run above: file://{report} (static report of {ara_record.database(env)})")
+    note(f"  or ARA's web UI: ARA_BASE_DIR={OUT / 'ara'} {BIN / 'python'} scripts/ara_record.py serve 127.0.0.1:8000")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #   scripts/testbed.sh            engine + every image
 #   scripts/testbed.sh engine     engine only
 #   scripts/testbed.sh tools      host programs the linters call (shellcheck)
+#   scripts/testbed.sh browser    Debian's Chromium (the playbook tests render ARA's report)
 #   scripts/testbed.sh mirror     print the Debian mirror URI (used by tests)
 #   scripts/testbed.sh run NAME [IMAGE [DOCKER-RUN-ARGS...]]
 #                                 start a systemd test container
@@ -43,6 +44,11 @@ ensure_packages() {
 # Programs the lint and sanity steps call that do not come from PyPI.
 ensure_tools() {
     command -v shellcheck >/dev/null || apt_install shellcheck
+}
+
+# Debian's Chromium: the playbook tests read ARA's report of a rollout as a browser renders it.
+ensure_browser() {
+    command -v chromium >/dev/null || apt_install --no-install-recommends chromium
 }
 
 # The engine must outlive the command that started it. A job runner that
@@ -196,9 +202,10 @@ main() {
     mirror) debian_mirror ;;
     security-mirror) debian_security_mirror ;;
     images) ensure_engine && build_images ;;
+    browser) ensure_browser ;;
     all) ensure_tools && ensure_engine && build_images ;;
     *)
-        log "usage: $0 [all|tools|engine|images|mirror|security-mirror|run NAME [IMAGE [ARGS...]]]"
+        log "usage: $0 [all|tools|browser|engine|images|mirror|security-mirror|run NAME [IMAGE [ARGS...]]]"
         return 2
         ;;
     esac

@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fleet import HOSTS, IMAGES, INVENTORY, ROOT
+
+sys.path.insert(0, str(ROOT))
+from tests.fixtures.ara_report import recording_environment
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +29,10 @@ def fleet():
 
 
 class Run:
-    """One ansible-playbook run: its exit code, output and the change_report callback's JSON."""
+    """One ansible-playbook run: its exit code, output, the change_report callback's JSON and its environment."""
 
-    def __init__(self, completed, report_dir, name):
+    def __init__(self, completed, report_dir, name, env):
+        self.env = env
         self.returncode = completed.returncode
         self.stdout = completed.stdout
         path = report_dir / f"{name}.json"
@@ -41,9 +46,12 @@ class Run:
 
 @pytest.fixture(scope="session")
 def playbook(tmp_path_factory):
-    """Run playbooks/<name>.yml with the change_report callback; each call gets its own report directory."""
+    """Run playbooks/<name>.yml with the change_report callback; each call gets its own report directory.
 
-    def run(name, *args):
+    With ara=True, ARA records the run too, in an SQLite database of its own in that directory.
+    """
+
+    def run(name, *args, ara=False):
         report_dir = tmp_path_factory.mktemp(name)
         env = {
             **os.environ,
@@ -52,6 +60,8 @@ def playbook(tmp_path_factory):
             "KEEL_REPORT_DIR": str(report_dir),
             "ANSIBLE_NOCOLOR": "1",
         }
+        if ara:
+            env = recording_environment(env, report_dir / "ara")
         completed = subprocess.run(
             ["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / f"{name}.yml"), *args],
             capture_output=True,
@@ -61,6 +71,6 @@ def playbook(tmp_path_factory):
             check=False,
         )
         (report_dir / "ansible.log").write_text(completed.stdout + completed.stderr)
-        return Run(completed, report_dir, name)
+        return Run(completed, report_dir, name, env)
 
     return run

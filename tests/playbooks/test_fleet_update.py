@@ -9,6 +9,8 @@ import json
 import pytest
 from fleet import docker_exec
 
+from tests.fixtures.ara_report import read_report
+
 BATCH_PLAY = "PLAY [Update the fleet in batches behind health gates]"
 UNTOUCHED = ["keel-fleet-4", "keel-fleet-5"]
 
@@ -37,7 +39,7 @@ def rollout(fleet, playbook):
         "127.0.0.1",
     )
     docker_exec("keel-fleet-1", "touch", "/var/run/reboot-required")
-    return playbook("fleet_update", "-e", json.dumps({"keel_fleet_update_serial": [1, 2, 2]}))
+    return playbook("fleet_update", "-e", json.dumps({"keel_fleet_update_serial": [1, 2, 2]}), ara=True)
 
 
 def test_the_canary_goes_first_then_batches_of_two(rollout):
@@ -69,6 +71,26 @@ def test_the_rest_of_a_stopped_batch_is_aborted_not_ok(rollout):
     assert {"role": "observability_agent", "task": "Write the node_exporter unit"} in partner["changed_tasks"]
     assert "keel-fleet-2: aborted; changed " in rollout.stdout
     assert "| keel-fleet-2 | aborted |" in rollout.markdown
+
+
+def role_and_task(ara_task):
+    """ARA names a task as Ansible's output does, "keel.platform.role : task"; change_report keeps the short role."""
+    role, _, task = ara_task.rpartition(" : ")
+    return {"role": role.rsplit(".", 1)[-1], "task": task}
+
+
+def test_ara_shows_the_rollout_as_the_change_report_does(rollout, tmp_path):
+    # ARA's static report, rendered by headless Chromium: the hosts the rollout reached, each with
+    # the same changed tasks and handlers (and count) as change_report's JSON.
+    page = read_report(rollout.env, tmp_path)
+    reached = {name: entry for name, entry in rollout.report["hosts"].items() if entry["status"] != "not_run"}
+    assert set(page.hosts) == set(reached) == {"keel-fleet-1", "keel-fleet-2", "keel-fleet-3"}
+    shown = {host: [role_and_task(task) for task in tasks] for host, tasks in page.changed().items()}
+    for name, entry in reached.items():
+        expected = entry["changed_tasks"] + entry["handlers"]
+        assert sorted(shown.get(name, []), key=str) == sorted(expected, key=str), name
+        assert page.hosts[name] == len(expected), name
+    assert {"role": "observability_agent", "task": "Write the node_exporter unit"} in shown["keel-fleet-2"]
 
 
 def test_hosts_of_later_batches_are_untouched(rollout):

@@ -54,3 +54,11 @@ def test_cost_summary_counts_every_type_and_key(capsys):
     assert "compliance 50.0 % before, 80.0 % after; tags fixed 4, not fixable 2, exempt 0; 2 tagging calls" in out
     assert "not fixable, needs an owner: bucket logs (env), ~1.0 USD/month" in out
     assert "vol-1" not in out
+
+
+def test_the_demo_records_its_runs_with_ara_beside_the_change_report():
+    env = demo.ansible_env("http://127.0.0.1:1")
+    assert env["ANSIBLE_CALLBACK_PLUGINS"].split(":")[-1] == demo.ara_record.callback_dir()
+    assert env["ARA_API_CLIENT"] == "offline"
+    assert demo.ara_record.database(env) == demo.OUT / "ara" / "ansible.sqlite"
+    assert "keel.platform.change_report" in env["ANSIBLE_CALLBACKS_ENABLED"].split(",")
