@@ -25,7 +25,7 @@ BASE ?= main
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff sanity unit \
-	integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags \
+	integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs bench-hardening bench-inventory bench-cost-tags bench-fleet \
 	constraints clean
 
 help:
@@ -107,6 +107,11 @@ bench-inventory: venv
 
 bench-cost-tags: venv
 	$(BIN)/python bench/cost_tags/run.py $(BENCH_ARGS)
+
+# Controller CPU per host of site, fleet_update and drift against a trivial task
+# (bench/fleet/README.md). BENCH_ARGS="--hosts 1,10,30" for the curve.
+bench-fleet: venv testbed
+	$(BIN)/python bench/fleet/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt
