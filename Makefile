@@ -29,7 +29,7 @@ ARA_PORT ?= 8000
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help venv testbed demo test test-fast test-changed lint yamllint ansible-lint actionlint ruff galaxy-importer sanity unit \
-	install-test integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs ara-report ara-server bench-hardening bench-inventory bench-cost-tags \
+	install-test integration playbooks molecule $(addprefix molecule-,$(SCENARIOS)) ee docs ara-report ara-server bench-hardening bench-inventory bench-cost-tags bench-fleet \
 	constraints clean
 
 help:
@@ -130,6 +130,11 @@ bench-inventory: venv
 
 bench-cost-tags: venv
 	$(BIN)/python bench/cost_tags/run.py $(BENCH_ARGS)
+
+# Controller CPU per host of site, fleet_update and drift against a trivial task
+# (bench/fleet/README.md). BENCH_ARGS="--hosts 1,10,30" for the curve.
+bench-fleet: venv testbed
+	$(BIN)/python bench/fleet/run.py $(BENCH_ARGS)
 
 constraints: venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pin set of the development environment (pip freeze); regenerate with\n# `make constraints` after changing controller.txt or dev.txt.' > requirements/constraints.txt
