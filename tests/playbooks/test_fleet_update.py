@@ -75,8 +75,8 @@ def test_the_rest_of_a_stopped_batch_is_aborted_not_ok(rollout):
 
 def role_and_task(ara_task):
     """ARA names a task as Ansible's output does, "keel.platform.role : task"; change_report keeps the short role."""
-    role, _, task = ara_task.rpartition(" : ")
-    return {"role": role.rsplit(".", 1)[-1], "task": task}
+    parts = ara_task.rpartition(" : ")
+    return {"role": parts[0].rsplit(".", 1)[-1], "task": parts[2]}
 
 
 def test_ara_shows_the_rollout_as_the_change_report_does(rollout, tmp_path):
